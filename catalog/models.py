@@ -1,0 +1,110 @@
+"""The catalogue: the source of truth. It knows nothing of vectors."""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class TimestampedModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Merchant(TimestampedModel):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="MerchantMembership", related_name="merchants"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MerchantMembership(TimestampedModel):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        STAFF = "staff", "Staff"
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.STAFF)
+
+    class Meta:
+        ordering = ["merchant_id", "user_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "user"], name="unique_merchant_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.merchant}"
+
+
+class Product(TimestampedModel):
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="products")
+    sku = models.CharField(max_length=64)
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    brand = models.CharField(max_length=120, blank=True, db_index=True)
+    category = models.CharField(max_length=120, blank=True, db_index=True)
+    price = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    currency = models.CharField(max_length=3, default="USD")
+    in_stock = models.BooleanField(default=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "sku"], name="unique_sku_per_merchant")
+        ]
+        indexes = [models.Index(Lower("title"), name="product_title_lower")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.sku})"
+
+
+def product_image_path(instance: "ProductImage", filename: str) -> str:
+    # Content-addressed names: no clash between merchants, no client-chosen path.
+    return f"products/{instance.product.merchant_id}/{instance.sha256[:2]}/{filename}"
+
+
+class ProductImage(TimestampedModel):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        INDEXED = "indexed", "Indexed"
+        FAILED = "failed", "Failed"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    file = models.FileField(upload_to=product_image_path, max_length=300)
+    sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    content_type = models.CharField(max_length=50)
+    position = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    failure_reason = models.TextField(blank=True)
+    model_revision = models.CharField(max_length=200, blank=True)
+    indexed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["product_id", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "sha256"], name="unique_image_per_product")
+        ]
+
+    def __str__(self) -> str:
+        return f"image {self.pk} of product {self.product_id}"

@@ -1,0 +1,43 @@
+"""The Celery app. Tasks live in workers/; queues and reliability settings live here."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("visual_search")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+@app.on_after_finalize.connect
+def _configure(sender: Celery, **kwargs: object) -> None:
+    from django.conf import settings
+    from kombu import Queue
+
+    sender.conf.update(
+        task_default_queue="default",
+        task_queues=(Queue("default"), Queue(settings.EMBEDDING_QUEUE)),
+        task_routes={"workers.tasks.embed_images": {"queue": settings.EMBEDDING_QUEUE},
+                     "workers.tasks.embed_product_text": {"queue": settings.EMBEDDING_QUEUE}},
+        # Points have deterministic ids, so running a task twice is harmless: ack after the
+        # work, and give a task back to the queue when its worker dies mid-way.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        # Redis re-delivers an unacked task after this; it must exceed the hard time limit.
+        broker_transport_options={"visibility_timeout": settings.EMBED_TASK_TIME_LIMIT * 2},
+        broker_connection_retry_on_startup=True,
+        worker_concurrency=settings.CELERY_WORKER_CONCURRENCY,
+        worker_max_memory_per_child=settings.CELERY_WORKER_MAX_MEMORY_PER_CHILD or None,
+        task_ignore_result=True,
+        beat_schedule={
+            "sweep-unindexed-images": {
+                "task": "workers.tasks.sweep_unindexed",
+                "schedule": float(settings.SWEEP_INTERVAL_SECONDS),
+            },
+        },
+    )
+
+
+app.autodiscover_tasks(["workers"])
