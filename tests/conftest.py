@@ -2,6 +2,8 @@
 
 import pytest
 
+pytest_plugins = ["tests.fixtures.models", "tests.fixtures.s3", "tests.fixtures.vectors"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_files(settings, tmp_path):
