@@ -88,6 +88,8 @@ class ProductImage(TimestampedModel):
 
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
     file = models.FileField(upload_to=product_image_path, max_length=300)
+    # A small copy made at intake, so result grids never load full-size images.
+    thumbnail = models.FileField(upload_to=product_image_path, max_length=300, blank=True)
     sha256 = models.CharField(max_length=64)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()

@@ -6,6 +6,7 @@ default for secrets and refuses to start without them.
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -126,6 +127,7 @@ AWS_S3_CUSTOM_DOMAIN = env.str("AWS_S3_CUSTOM_DOMAIN", default="") or None
 AWS_DEFAULT_ACL = None
 AWS_S3_FILE_OVERWRITE = False
 
+_default_storage: dict[str, Any]
 if AWS_STORAGE_BUCKET_NAME:
     _default_storage = {"BACKEND": "storages.backends.s3.S3Storage"}
 else:
@@ -261,3 +263,9 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
+
+# Fusion of the search legs (weighted reciprocal rank fusion; 0 switches a leg off).
+SEARCH_WEIGHT_IMAGE = env.float("SEARCH_WEIGHT_IMAGE", default=1.0)
+SEARCH_WEIGHT_TEXT = env.float("SEARCH_WEIGHT_TEXT", default=1.0)
+SEARCH_WEIGHT_KEYWORDS = env.float("SEARCH_WEIGHT_KEYWORDS", default=1.0)
+SEARCH_FUSION_DEPTH = env.int("SEARCH_FUSION_DEPTH", default=100)

@@ -1,0 +1,188 @@
+"""Merchant admin: products with their images, scoped to the staff user's merchants."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.html import format_html
+
+from catalog import selectors, services
+from catalog.intake import ImageRejected, read_upload
+from catalog.models import Merchant, MerchantMembership, Product, ProductImage
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.FileField):
+    widget = MultipleFileInput
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+        self.widget.attrs.update({"accept": "image/jpeg,image/png,image/webp", "multiple": True})
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        return [super(MultipleImageField, self).clean(f, initial) for f in files]
+
+
+class ProductAdminForm(forms.ModelForm):
+    new_images = MultipleImageField(
+        label="Add images",
+        help_text="Choose one or several JPEG, PNG or WebP files; each is checked and indexed.",
+    )
+
+    class Meta:
+        model = Product
+        fields = "__all__"
+
+    def clean_new_images(self):
+        """Read every upload now so that a refusal is a form error, before anything is saved."""
+        uploads = self.cleaned_data.get("new_images") or []
+        contents = []
+        errors = []
+        for upload in uploads:
+            try:
+                contents.append((upload.name, read_upload(upload)))
+            except ImageRejected as exc:
+                errors.append(f"{upload.name}: {exc.detail}")
+        if errors:
+            raise ValidationError(errors)
+        return contents
+
+
+class ProductImageInline(admin.TabularInline):
+    model = ProductImage
+    extra = 0
+    fields = ["preview", "position", "status", "failure_reason", "width", "height", "model_revision", "indexed_at"]
+    readonly_fields = ["preview", "status", "failure_reason", "width", "height", "model_revision", "indexed_at"]
+    ordering = ["position", "id"]
+
+    @admin.display(description="Image")
+    def preview(self, image: ProductImage) -> str:
+        if not image.pk:
+            return "-"
+        url = image.thumbnail.url if image.thumbnail else image.file.url
+        return format_html('<a href="{}" target="_blank"><img src="{}" alt="image {}" style="max-height:80px;max-width:120px"></a>', image.file.url, url, image.pk)
+
+    def has_add_permission(self, request, obj=None):
+        return False  # images come in through "Add images", which validates them
+
+
+class MerchantScopedAdmin(admin.ModelAdmin):
+    """Staff see and edit only rows of the merchants they belong to; superusers see all."""
+
+    merchant_path = "merchant"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{f"{self.merchant_path}__in": selectors.merchants_for_user(user=request.user)})
+
+
+@admin.register(Product)
+class ProductAdmin(MerchantScopedAdmin):
+    form = ProductAdminForm
+    inlines = [ProductImageInline]
+    list_display = ["title", "sku", "merchant", "brand", "category", "price", "currency", "in_stock", "is_active", "image_summary"]
+    list_filter = ["is_active", "in_stock", "category", "brand"]
+    search_fields = ["title", "sku", "brand"]
+    list_select_related = ["merchant"]
+    actions = ["reindex_selected"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "merchant":
+            kwargs["queryset"] = selectors.merchants_for_user(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("images")
+
+    @admin.display(description="Images (indexed/total)")
+    def image_summary(self, product: Product) -> str:
+        images = list(product.images.all())
+        indexed = sum(1 for image in images if image.status == ProductImage.Status.INDEXED)
+        failed = sum(1 for image in images if image.status == ProductImage.Status.FAILED)
+        text = f"{indexed}/{len(images)}"
+        return f"{text}, {failed} failed" if failed else text
+
+    def save_model(self, request, obj, form, change):
+        # Writes go through the services so the vector index hears about them.
+        data = {name: form.cleaned_data[name] for name in services.PRODUCT_EDITABLE_FIELDS if name in form.cleaned_data}
+        if change:
+            merchant = form.cleaned_data.get("merchant")
+            if merchant is not None and merchant.pk != obj.merchant_id:
+                raise ValidationError("A product cannot move to another merchant.")
+            fresh = Product.objects.get(pk=obj.pk)
+            form.instance = services.product_update(product=fresh, data=data)
+        else:
+            form.instance = services.product_create(merchant=form.cleaned_data["merchant"], **data)
+        obj.pk = form.instance.pk
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        added, refused = 0, []
+        for name, content in form.cleaned_data.get("new_images") or []:
+            try:
+                with transaction.atomic():
+                    services.product_image_create(product=form.instance, data=content)
+                added += 1
+            except ValidationError as exc:
+                refused.append(f"{name}: {' '.join(exc.messages)}")
+        if added:
+            self.message_user(request, f"{added} image(s) added; indexing has started.", messages.SUCCESS)
+        for line in refused:
+            self.message_user(request, line, messages.ERROR)
+
+    def delete_model(self, request, obj):
+        services.product_delete(product=obj)
+
+    def delete_queryset(self, request, queryset):
+        for product in queryset:
+            services.product_delete(product=product)
+
+    @admin.action(description="Re-index the images of the selected products")
+    def reindex_selected(self, request, queryset):
+        count = services.products_reindex_request(product_ids=list(queryset.values_list("id", flat=True)))
+        self.message_user(request, f"{count} image(s) queued for indexing.", messages.SUCCESS)
+
+
+@admin.register(ProductImage)
+class ProductImageAdmin(MerchantScopedAdmin):
+    merchant_path = "product__merchant"
+    list_display = ["id", "preview", "product", "status", "failure_reason", "indexed_at"]
+    list_filter = ["status"]
+    list_select_related = ["product"]
+    readonly_fields = ["product", "file", "thumbnail", "sha256", "width", "height", "content_type", "status", "failure_reason", "model_revision", "indexed_at"]
+    fields = ["product", "position", "file", "thumbnail", "sha256", "width", "height", "content_type", "status", "failure_reason", "model_revision", "indexed_at"]
+
+    preview = ProductImageInline.preview
+
+    def has_add_permission(self, request):
+        return False
+
+    def delete_model(self, request, obj):
+        services.product_image_delete(image=obj)
+
+    def delete_queryset(self, request, queryset):
+        for image in queryset:
+            services.product_image_delete(image=image)
+
+
+class MembershipInline(admin.TabularInline):
+    model = MerchantMembership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Merchant)
+class MerchantAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "created_at"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+    def get_queryset(self, request):
+        return selectors.merchants_for_user(user=request.user)

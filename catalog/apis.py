@@ -1,0 +1,219 @@
+"""Merchant API (/api/v1/merchant/): products and their images, scoped to the caller's merchants.
+
+Another merchant's object answers 404 (never 403): its existence is not disclosed.
+"""
+
+from django.db import transaction
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog import selectors, services
+from catalog.intake import ImageRejected, read_upload
+from catalog.models import Product, ProductImage
+
+
+def _caller_product(request: Request, product_id: int) -> Product:
+    product = selectors.product_get_for_user(user=request.user, product_id=product_id)
+    if product is None:
+        raise Http404
+    return product
+
+
+class ImageOutputSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProductImage
+        fields = [
+            "id", "url", "thumbnail_url", "width", "height", "content_type", "sha256", "position",
+            "status", "failure_reason", "model_revision", "indexed_at", "created_at",
+        ]
+
+    def get_url(self, image: ProductImage) -> str:
+        return image.file.url
+
+    def get_thumbnail_url(self, image: ProductImage) -> str:
+        return image.thumbnail.url if image.thumbnail else image.file.url
+
+
+class ProductOutputSerializer(serializers.ModelSerializer):
+    merchant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    image_count = serializers.IntegerField(read_only=True, default=0)
+
+    class Meta:
+        model = Product
+        fields = [
+            "id", "merchant", "sku", "title", "description", "brand", "category", "price",
+            "currency", "in_stock", "attributes", "is_active", "image_count", "created_at", "updated_at",
+        ]
+
+
+class ProductInputSerializer(serializers.Serializer):
+    merchant = serializers.SlugField(required=False, help_text="Merchant slug; needed only when the caller belongs to several merchants.")
+    sku = serializers.CharField(max_length=64)
+    title = serializers.CharField(max_length=300)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    brand = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    category = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, default="USD")
+    in_stock = serializers.BooleanField(required=False, default=True)
+    attributes = serializers.DictField(required=False, default=dict)
+    is_active = serializers.BooleanField(required=False, default=True)
+
+
+class ProductUpdateInputSerializer(ProductInputSerializer):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("partial", True)
+        super().__init__(*args, **kwargs)
+        self.fields.pop("merchant")
+
+
+class MerchantProductListCreateApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="merchant_products_list",
+        parameters=[
+            OpenApiParameter("q", str, description="Title contains, or exact SKU"),
+            OpenApiParameter("merchant", str, description="Only this merchant (slug)"),
+            OpenApiParameter("limit", int), OpenApiParameter("offset", int),
+        ],
+        responses=ProductOutputSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        products = selectors.product_list_for_user(
+            user=request.user,
+            search=request.query_params.get("q", "").strip(),
+            merchant_slug=request.query_params.get("merchant", "").strip(),
+        )
+        paginator = LimitOffsetPagination()
+        page = paginator.paginate_queryset(products, request, view=self)
+        return paginator.get_paginated_response(ProductOutputSerializer(page, many=True).data)
+
+    @extend_schema(operation_id="merchant_products_create", request=ProductInputSerializer, responses={201: ProductOutputSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = ProductInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        merchant = self._merchant_for_create(request, data.pop("merchant", ""))
+        if Product.objects.filter(merchant=merchant, sku=data["sku"]).exists():
+            raise ValidationError({"sku": "This merchant already has a product with this SKU."})
+        product = services.product_create(merchant=merchant, **data)
+        product.image_count = 0
+        return Response(ProductOutputSerializer(product).data, status=status.HTTP_201_CREATED)
+
+    @staticmethod
+    def _merchant_for_create(request: Request, slug: str):
+        merchants = selectors.merchants_for_user(user=request.user)
+        if slug:
+            merchant = merchants.filter(slug=slug).first()
+            if merchant is None:
+                raise ValidationError({"merchant": "You are not a member of this merchant."})
+            return merchant
+        candidates = list(merchants[:2])
+        if not candidates:
+            raise ValidationError({"merchant": "Your account does not belong to any merchant."})
+        if len(candidates) > 1:
+            raise ValidationError({"merchant": "You belong to several merchants: name one (slug)."})
+        return candidates[0]
+
+
+class MerchantProductDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="merchant_products_retrieve", responses=ProductOutputSerializer)
+    def get(self, request: Request, product_id: int) -> Response:
+        return Response(ProductOutputSerializer(_caller_product(request, product_id)).data)
+
+    @extend_schema(operation_id="merchant_products_update", request=ProductUpdateInputSerializer, responses=ProductOutputSerializer)
+    def patch(self, request: Request, product_id: int) -> Response:
+        product = _caller_product(request, product_id)
+        serializer = ProductUpdateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        new_sku = data.get("sku")
+        if new_sku and new_sku != product.sku and Product.objects.filter(merchant=product.merchant, sku=new_sku).exists():
+            raise ValidationError({"sku": "This merchant already has a product with this SKU."})
+        product = services.product_update(product=product, data=data)
+        return Response(ProductOutputSerializer(product).data)
+
+    @extend_schema(operation_id="merchant_products_destroy", responses={204: None})
+    def delete(self, request: Request, product_id: int) -> Response:
+        services.product_delete(product=_caller_product(request, product_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MerchantProductImageListCreateApi(APIView):
+    permission_classes = [IsAuthenticated]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(operation_id="merchant_product_images_list", responses=ImageOutputSerializer(many=True))
+    def get(self, request: Request, product_id: int) -> Response:
+        product = _caller_product(request, product_id)
+        images = selectors.product_image_list(product=product)
+        return Response(ImageOutputSerializer(images, many=True).data)
+
+    @extend_schema(
+        operation_id="merchant_product_images_create",
+        request={
+            "multipart/form-data": inline_serializer(
+                "ProductImageUpload",
+                fields={
+                    "image": serializers.FileField(help_text="JPEG, PNG or WebP; at most MAX_UPLOAD_BYTES and MAX_IMAGE_PIXELS."),
+                    "position": serializers.IntegerField(required=False, min_value=0),
+                },
+            )
+        },
+        responses={201: ImageOutputSerializer},
+    )
+    def post(self, request: Request, product_id: int) -> Response:
+        product = _caller_product(request, product_id)
+        upload = request.FILES.get("image")
+        if upload is None:
+            raise ValidationError({"image": "Attach the image as the multipart field 'image'."})
+        position = request.data.get("position")
+        if position not in (None, ""):
+            try:
+                position = int(position)
+                if position < 0:
+                    raise ValueError
+            except (TypeError, ValueError):
+                raise ValidationError({"position": "A whole number of 0 or more."}) from None
+        else:
+            position = None
+        try:
+            data = read_upload(upload)
+        except ImageRejected as exc:
+            raise ValidationError({"image": exc.detail}) from None
+        with transaction.atomic():
+            image = services.product_image_create(product=product, data=data, position=position)
+        return Response(ImageOutputSerializer(image).data, status=status.HTTP_201_CREATED)
+
+
+class MerchantProductImageDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    def _image(self, request: Request, product_id: int, image_id: int) -> ProductImage:
+        image = selectors.product_image_get(product=_caller_product(request, product_id), image_id=image_id)
+        if image is None:
+            raise Http404
+        return image
+
+    @extend_schema(operation_id="merchant_product_images_retrieve", responses=ImageOutputSerializer)
+    def get(self, request: Request, product_id: int, image_id: int) -> Response:
+        return Response(ImageOutputSerializer(self._image(request, product_id, image_id)).data)
+
+    @extend_schema(operation_id="merchant_product_images_destroy", responses={204: None})
+    def delete(self, request: Request, product_id: int, image_id: int) -> Response:
+        services.product_image_delete(image=self._image(request, product_id, image_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)

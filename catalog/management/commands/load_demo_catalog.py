@@ -1,0 +1,46 @@
+"""Load the generated sample catalogue and a demo merchant login (idempotent)."""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from catalog import services
+from catalog.models import Merchant, Product
+from catalog.sample_data import draw_product, generate_products
+
+DEMO_USER = "demo"
+DEMO_PASSWORD = "demo-password"  # noqa: S105  (a published demo login, local only)
+
+
+class Command(BaseCommand):
+    help = "Create the demo merchants, a demo login (demo / demo-password) and a sample catalogue."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--products", type=int, default=56)
+
+    def handle(self, *args, products: int, **options):
+        user_model = get_user_model()
+        user = user_model.objects.filter(username=DEMO_USER).first()
+        if user is None:
+            user = services.user_create(username=DEMO_USER, password=DEMO_PASSWORD)
+        shops = []
+        for name in ("Harbour Outfitters", "Maple Home"):
+            merchant = Merchant.objects.filter(name=name).first() or services.merchant_create(name=name, owner=user)
+            shops.append(merchant)
+        created = 0
+        for number, sample in enumerate(generate_products(products)):
+            merchant = shops[0] if sample.category not in ("mugs", "lamps", "chairs", "kettles") else shops[1]
+            if Product.objects.filter(merchant=merchant, sku=sample.sku).exists():
+                continue
+            with transaction.atomic():
+                product = services.product_create(
+                    merchant=merchant, sku=sample.sku, title=sample.title, description=sample.description,
+                    brand=sample.brand, category=sample.category, price=sample.price,
+                    in_stock=sample.in_stock, attributes=sample.attributes,
+                )
+                services.product_image_create(product=product, data=draw_product(sample))
+                if number % 4 == 0:
+                    services.product_image_create(product=product, data=draw_product(sample, variant=1))
+            created += 1
+            self.stdout.write(f"\r{created} product(s) loaded", ending="")
+        self.stdout.write(f"\nSample catalogue ready: {Product.objects.count()} products; login {DEMO_USER} / {DEMO_PASSWORD}")

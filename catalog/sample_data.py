@@ -1,0 +1,160 @@
+"""A generated sample catalogue: products across categories, colours, materials and brands,
+each with a drawn picture in its colour. Used by `make demo`, the relevance development set
+and tests. Deterministic for a given seed; nothing is downloaded or shipped.
+"""
+
+import io
+import random
+from dataclasses import dataclass, field
+
+from PIL import Image, ImageDraw, ImageFilter
+
+COLOURS: dict[str, tuple[int, int, int]] = {
+    "red": (200, 30, 40),
+    "blue": (40, 90, 200),
+    "black": (25, 25, 28),
+    "white": (240, 240, 236),
+    "green": (40, 150, 70),
+    "yellow": (235, 200, 40),
+    "brown": (120, 75, 40),
+    "pink": (235, 130, 170),
+    "grey": (130, 130, 135),
+    "navy": (25, 35, 90),
+}
+
+# category -> (singular noun, materials that make sense, price range, synonyms used in descriptions)
+CATEGORIES: dict[str, tuple[str, tuple[str, ...], tuple[int, int], tuple[str, ...]]] = {
+    "jackets": ("jacket", ("leather", "denim", "wool", "suede", "cotton"), (60, 400), ("coat", "outerwear")),
+    "dresses": ("dress", ("cotton", "linen", "silk", "wool"), (30, 250), ("gown", "frock")),
+    "sneakers": ("sneaker", ("canvas", "leather", "suede", "mesh"), (40, 180), ("trainers", "running shoes")),
+    "boots": ("boot", ("leather", "suede", "rubber"), (70, 300), ("ankle boots", "footwear")),
+    "handbags": ("handbag", ("leather", "canvas", "suede"), (50, 600), ("purse", "tote")),
+    "backpacks": ("backpack", ("canvas", "nylon", "leather"), (35, 200), ("rucksack", "daypack")),
+    "t-shirts": ("t-shirt", ("cotton", "linen", "wool"), (10, 60), ("tee", "top")),
+    "jeans": ("jeans", ("denim",), (30, 150), ("trousers", "pants")),
+    "watches": ("watch", ("steel", "leather", "titanium"), (80, 900), ("wristwatch", "timepiece")),
+    "sunglasses": ("sunglasses", ("acetate", "metal"), (20, 250), ("shades", "eyewear")),
+    "mugs": ("mug", ("ceramic", "enamel", "glass"), (8, 40), ("cup", "coffee cup")),
+    "lamps": ("lamp", ("brass", "wood", "ceramic", "steel"), (25, 300), ("light", "lighting")),
+    "chairs": ("chair", ("wood", "steel", "velvet", "leather"), (60, 700), ("seat", "armchair")),
+    "kettles": ("kettle", ("steel", "enamel", "glass"), (20, 150), ("teakettle", "water boiler")),
+}
+
+BRANDS = ("Northwind", "Acme", "Lumen", "Fjord", "Kestrel", "Marlow", "Oakridge", "Velo")
+STYLES = ("classic", "slim", "oversized", "vintage", "minimal", "sporty", "everyday", "premium")
+
+
+@dataclass(frozen=True)
+class SampleProduct:
+    sku: str
+    title: str
+    description: str
+    brand: str
+    category: str
+    colour: str
+    material: str
+    price: str
+    in_stock: bool
+    attributes: dict = field(default_factory=dict)
+
+
+def generate_products(count: int, *, seed: int = 7) -> list[SampleProduct]:
+    rng = random.Random(seed)
+    categories = list(CATEGORIES)
+    products = []
+    for number in range(count):
+        category = categories[number % len(categories)]
+        noun, materials, (low, high), synonyms = CATEGORIES[category]
+        colour = rng.choice(list(COLOURS))
+        material = rng.choice(materials)
+        brand = rng.choice(BRANDS)
+        style = rng.choice(STYLES)
+        title = f"{colour.capitalize()} {material} {noun}".replace("jeans jeans", "jeans")
+        if rng.random() < 0.5:
+            title = f"{style.capitalize()} {title[0].lower()}{title[1:]}"
+        description = (
+            f"A {style} {colour} {noun} made of {material} by {brand}. "
+            f"A {rng.choice(synonyms)} for every day; see the size guide for fit."
+        )
+        price = f"{rng.uniform(low, high):.2f}"
+        products.append(
+            SampleProduct(
+                sku=f"{brand[:2].upper()}-{noun[:3].upper()}-{number + 1:04d}",
+                title=title,
+                description=description,
+                brand=brand,
+                category=category,
+                colour=colour,
+                material=material,
+                price=price,
+                in_stock=rng.random() > 0.15,
+                attributes={"colour": colour, "material": material, "style": style},
+            )
+        )
+    return products
+
+
+def draw_product(product: SampleProduct, *, size: int = 512, variant: int = 0) -> bytes:
+    """A JPEG of a simple drawing of the product in its colour."""
+    rng = random.Random(f"{product.sku}-{variant}")
+    background = tuple(int(v) for v in (rng.randint(225, 250), rng.randint(225, 250), rng.randint(220, 245)))
+    image = Image.new("RGB", (size, size), background)
+    draw = ImageDraw.Draw(image)
+    colour = COLOURS[product.colour]
+    accent = tuple(max(0, min(255, c + rng.randint(-40, 40))) for c in colour)
+    s = size / 100
+    shift = rng.uniform(-4, 4) + (variant * 5)
+
+    def box(x0, y0, x1, y1):
+        return [((x0 + shift) * s, y0 * s), ((x1 + shift) * s, y1 * s)]
+
+    def poly(points):
+        return [((x + shift) * s, y * s) for x, y in points]
+
+    shape = product.category
+    if shape in ("jackets", "t-shirts"):
+        sleeve = 78 if shape == "jackets" else 45
+        draw.polygon(poly([(30, 20), (70, 20), (92, sleeve - 10), (82, sleeve), (70, 40), (70, 88), (30, 88), (30, 40), (18, sleeve), (8, sleeve - 10)]), fill=colour)
+        if shape == "jackets":
+            draw.line(poly([(50, 22), (50, 88)]), fill=accent, width=int(2 * s))
+    elif shape == "dresses":
+        draw.polygon(poly([(40, 12), (60, 12), (64, 35), (82, 90), (18, 90), (36, 35)]), fill=colour)
+    elif shape in ("sneakers", "boots"):
+        top = 25 if shape == "boots" else 50
+        draw.polygon(poly([(20, top), (45, top), (48, 62), (85, 68), (88, 80), (15, 80)]), fill=colour)
+        draw.rectangle(box(15, 80, 88, 86), fill=(235, 235, 235) if shape == "sneakers" else (40, 30, 25))
+    elif shape == "handbags":
+        draw.arc(box(32, 18, 68, 55), 180, 360, fill=accent, width=int(4 * s))
+        draw.rounded_rectangle(box(20, 38, 80, 85), radius=int(6 * s), fill=colour)
+    elif shape == "backpacks":
+        draw.rounded_rectangle(box(25, 15, 75, 88), radius=int(14 * s), fill=colour)
+        draw.rounded_rectangle(box(33, 55, 67, 80), radius=int(5 * s), fill=accent)
+    elif shape == "jeans":
+        draw.polygon(poly([(28, 12), (72, 12), (78, 90), (56, 90), (50, 40), (44, 90), (22, 90)]), fill=colour)
+    elif shape == "watches":
+        draw.rectangle(box(42, 5, 58, 95), fill=accent)
+        draw.ellipse(box(28, 30, 72, 74), fill=colour, outline=(60, 60, 60), width=int(2 * s))
+        draw.ellipse(box(34, 36, 66, 68), fill=(245, 245, 240))
+    elif shape == "sunglasses":
+        draw.ellipse(box(12, 38, 46, 66), fill=colour)
+        draw.ellipse(box(54, 38, 88, 66), fill=colour)
+        draw.line(poly([(46, 48), (54, 48)]), fill=colour, width=int(3 * s))
+    elif shape == "mugs":
+        draw.rectangle(box(28, 30, 66, 82), fill=colour)
+        draw.arc(box(56, 42, 82, 68), 270, 90, fill=colour, width=int(5 * s))
+    elif shape == "lamps":
+        draw.polygon(poly([(35, 15), (65, 15), (78, 45), (22, 45)]), fill=colour)
+        draw.rectangle(box(47, 45, 53, 82), fill=accent)
+        draw.rectangle(box(35, 82, 65, 88), fill=accent)
+    elif shape == "chairs":
+        draw.rectangle(box(28, 12, 36, 88), fill=colour)
+        draw.rectangle(box(28, 52, 72, 60), fill=colour)
+        draw.rectangle(box(64, 60, 72, 88), fill=colour)
+    else:  # kettles
+        draw.ellipse(box(25, 30, 75, 85), fill=colour)
+        draw.polygon(poly([(72, 50), (92, 38), (76, 62)]), fill=colour)
+        draw.arc(box(32, 14, 68, 46), 180, 360, fill=accent, width=int(4 * s))
+    image = image.filter(ImageFilter.GaussianBlur(radius=0.6))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=88)
+    return out.getvalue()

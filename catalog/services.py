@@ -1,0 +1,267 @@
+"""Every write to the catalogue goes through here.
+
+Services take keyword-only arguments, validate, save inside a transaction and
+announce the change (catalog.signals) so the workers can follow it after commit.
+"""
+
+import logging
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from catalog import signals
+from catalog.intake import ImageRejected, normalise_merchant_image
+from catalog.models import Merchant, MerchantMembership, Product, ProductImage
+from catalog.thumbnails import make_thumbnail
+
+logger = logging.getLogger(__name__)
+
+MERCHANT_STAFF_GROUP = "Merchant staff"
+# Fields whose change the vector index must follow (they are in the points' payload).
+INDEXED_PRODUCT_FIELDS = frozenset({"price", "currency", "in_stock", "category", "brand", "is_active", "merchant"})
+# Fields that feed the product-text embedding and the keyword vector.
+TEXT_PRODUCT_FIELDS = frozenset({"title", "description", "brand", "category", "attributes", "sku"})
+PRODUCT_EDITABLE_FIELDS = (
+    "sku", "title", "description", "brand", "category", "price", "currency",
+    "in_stock", "attributes", "is_active",
+)
+
+
+# --- Merchants -----------------------------------------------------------------------------
+
+def merchant_staff_group() -> Group:
+    """The group that lets merchant staff use the admin for their own catalogue."""
+    group, created = Group.objects.get_or_create(name=MERCHANT_STAFF_GROUP)
+    if created or not group.permissions.exists():
+        perms = Permission.objects.filter(
+            content_type__app_label="catalog",
+            content_type__model__in=["product", "productimage"],
+        )
+        group.permissions.set(perms)
+    return group
+
+
+@transaction.atomic
+def merchant_create(*, name: str, owner: AbstractBaseUser, slug: str = "") -> Merchant:
+    merchant = Merchant(name=name, slug=slug or slugify(name)[:100])
+    merchant.full_clean()
+    merchant.save()
+    merchant_member_add(merchant=merchant, user=owner, role=MerchantMembership.Role.OWNER)
+    return merchant
+
+
+@transaction.atomic
+def merchant_member_add(
+    *, merchant: Merchant, user: AbstractBaseUser, role: str = MerchantMembership.Role.STAFF
+) -> MerchantMembership:
+    membership, _ = MerchantMembership.objects.update_or_create(
+        merchant=merchant, user=user, defaults={"role": role}
+    )
+    # Merchant staff work in the admin, limited to their merchants' rows.
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    user.groups.add(merchant_staff_group())
+    return membership
+
+
+def user_create(*, username: str, password: str | None, email: str = "") -> AbstractBaseUser:
+    user_model = get_user_model()
+    user = user_model(username=username, email=email)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+# --- Products ------------------------------------------------------------------------------
+
+@transaction.atomic
+def product_create(
+    *,
+    merchant: Merchant,
+    sku: str,
+    title: str,
+    price: Decimal | str | float,
+    description: str = "",
+    brand: str = "",
+    category: str = "",
+    currency: str = "USD",
+    in_stock: bool = True,
+    attributes: dict[str, Any] | None = None,
+    is_active: bool = True,
+) -> Product:
+    product = Product(
+        merchant=merchant,
+        sku=sku,
+        title=title,
+        description=description,
+        brand=brand,
+        category=category,
+        price=Decimal(str(price)),
+        currency=currency.upper(),
+        in_stock=in_stock,
+        attributes=attributes or {},
+        is_active=is_active,
+    )
+    product.full_clean()
+    product.save()
+    _announce_product_change(product, set(PRODUCT_EDITABLE_FIELDS))
+    return product
+
+
+@transaction.atomic
+def product_update(*, product: Product, data: dict[str, Any]) -> Product:
+    unknown = set(data) - set(PRODUCT_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
+    changed: set[str] = set()
+    for name, value in data.items():
+        if name == "price":
+            value = Decimal(str(value))
+        if name == "currency":
+            value = str(value).upper()
+        if getattr(product, name) != value:
+            setattr(product, name, value)
+            changed.add(name)
+    if not changed:
+        return product
+    product.full_clean()
+    product.save(update_fields=[*sorted(changed), "updated_at"])
+    _announce_product_change(product, changed)
+    return product
+
+
+@transaction.atomic
+def product_delete(*, product: Product) -> None:
+    product_id = product.pk
+    files = [name for image in product.images.all() for name in (image.file.name, image.thumbnail.name) if name]
+    product.delete()
+    transaction.on_commit(lambda: _delete_files(files))
+    signals.product_deleted.send(sender=Product, product_id=product_id)
+
+
+def _announce_product_change(product: Product, changed: set[str]) -> None:
+    signals.product_changed.send(sender=Product, product_id=product.pk, changed_fields=frozenset(changed))
+
+
+# --- Images --------------------------------------------------------------------------------
+
+def product_image_create(*, product: Product, data: bytes, position: int | None = None) -> ProductImage:
+    """Validate, normalise and store one merchant image; it starts `pending`.
+
+    Refusals raise ValidationError({"image": ...}) and leave no row and no stored file.
+    """
+    try:
+        normalised = normalise_merchant_image(data)
+    except ImageRejected as exc:
+        raise ValidationError({"image": exc.detail}, code=exc.rule) from None
+    if ProductImage.objects.filter(product=product, sha256=normalised.sha256).exists():
+        raise ValidationError({"image": "This product already has this image."}, code="duplicate")
+
+    stem = normalised.sha256[:32]
+    image = ProductImage(
+        product=product,
+        sha256=normalised.sha256,
+        width=normalised.width,
+        height=normalised.height,
+        content_type=normalised.content_type,
+        position=position if position is not None else _next_position(product),
+    )
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            image.file.save(f"{stem}.{normalised.extension}", ContentFile(normalised.content), save=False)
+            stored.append(image.file.name)
+            image.thumbnail.save(f"{stem}-thumb.webp", ContentFile(make_thumbnail(normalised.content)), save=False)
+            stored.append(image.thumbnail.name)
+            image.full_clean()
+            image.save()
+            signals.image_added.send(sender=ProductImage, image_id=image.pk, product_id=product.pk)
+    except IntegrityError:
+        _delete_files(stored)
+        raise ValidationError({"image": "This product already has this image."}, code="duplicate") from None
+    except BaseException:
+        _delete_files(stored)
+        raise
+    for note in normalised.notes:
+        logger.info("image %s of product %s: %s", image.pk, product.pk, note)
+    return image
+
+
+def _next_position(product: Product) -> int:
+    last = product.images.order_by("-position").values_list("position", flat=True).first()
+    return 0 if last is None else last + 1
+
+
+@transaction.atomic
+def product_image_delete(*, image: ProductImage) -> None:
+    image_id, product_id = image.pk, image.product_id
+    files = [name for name in (image.file.name, image.thumbnail.name) if name]
+    image.delete()
+    transaction.on_commit(lambda: _delete_files(files))
+    signals.image_deleted.send(sender=ProductImage, image_id=image_id, product_id=product_id)
+
+
+def _delete_files(names: Iterable[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:  # a missing file must not undo a committed delete
+            logger.warning("could not delete stored file %s", name, exc_info=True)
+
+
+# --- Indexing status (the only catalogue rows the search side writes, through here) ---------
+
+def product_image_mark_indexed(*, image_id: int, model_revision: str) -> None:
+    ProductImage.objects.filter(pk=image_id).update(
+        status=ProductImage.Status.INDEXED,
+        model_revision=model_revision,
+        failure_reason="",
+        indexed_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+
+
+def product_image_mark_failed(*, image_id: int, reason: str) -> None:
+    ProductImage.objects.filter(pk=image_id).update(
+        status=ProductImage.Status.FAILED,
+        failure_reason=reason[:1000],
+        updated_at=timezone.now(),
+    )
+
+
+def product_image_mark_pending(*, image_ids: Iterable[int]) -> int:
+    return ProductImage.objects.filter(pk__in=list(image_ids)).update(
+        status=ProductImage.Status.PENDING, failure_reason="", updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def products_reindex_request(*, product_ids: Iterable[int]) -> int:
+    """Mark the products' images pending and ask the workers to embed them again."""
+    image_ids = list(ProductImage.objects.filter(product_id__in=list(product_ids)).values_list("id", flat=True))
+    product_image_mark_pending(image_ids=image_ids)
+    if image_ids:
+        signals.images_reindex_requested.send(sender=ProductImage, image_ids=image_ids)
+    return len(image_ids)
+
+
+def product_images_mark_indexed(*, image_ids: Iterable[int], model_revision: str) -> int:
+    now = timezone.now()
+    return ProductImage.objects.filter(pk__in=list(image_ids)).update(
+        status=ProductImage.Status.INDEXED, model_revision=model_revision, failure_reason="",
+        indexed_at=now, updated_at=now,
+    )
