@@ -1,4 +1,5 @@
-"""Shared fixtures. Each test gets its own media folder and vector store directory."""
+"""Shared fixtures. Each test gets its own media folder and vector store directory, and
+starts with no process-wide state (vector index handle, encoders, caches) from another test."""
 
 import pytest
 
@@ -6,7 +7,13 @@ pytest_plugins = ["tests.fixtures.models", "tests.fixtures.s3", "tests.fixtures.
 
 
 @pytest.fixture(autouse=True)
-def _isolated_files(settings, tmp_path):
+def _isolated_state(settings, tmp_path):
+    from django.core.cache import cache
+
+    from search import generations
+    from search.query import _text_cache
+    from search.vector_index import reset_vector_index
+
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STORAGES = {
         **settings.STORAGES,
@@ -15,4 +22,13 @@ def _isolated_files(settings, tmp_path):
             "OPTIONS": {"location": str(tmp_path / "media"), "base_url": "/media/"},
         },
     }
+    settings.VECTOR_BACKEND = "embedded"
     settings.VECTOR_PATH = tmp_path / "vectors"
+    reset_vector_index()
+    generations.reset()
+    _text_cache.clear()
+    cache.clear()
+    yield
+    reset_vector_index()
+    generations.reset()
+    _text_cache.clear()

@@ -1,0 +1,78 @@
+"""Embeddings kept in PostgreSQL beside their model revision.
+
+The vector index is derived data: with these rows it can be rebuilt without running the
+model again (reindex with an unchanged model just copies them).
+"""
+
+import numpy as np
+from django.db import models
+
+from catalog.models import Product, ProductImage
+
+
+class StoredEmbedding(models.Model):
+    model_key = models.CharField(max_length=120)
+    vector = models.BinaryField()  # float32, little-endian, L2-normalised
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+    def as_array(self) -> np.ndarray:
+        return np.frombuffer(bytes(self.vector), dtype="<f4")
+
+    @staticmethod
+    def to_bytes(vector: np.ndarray) -> bytes:
+        return np.asarray(vector, dtype="<f4").tobytes()
+
+
+class ImageEmbedding(StoredEmbedding):
+    image = models.ForeignKey(ProductImage, on_delete=models.CASCADE, related_name="embeddings")
+    sha256 = models.CharField(max_length=64)  # of the image the vector was computed from
+
+    class Meta:
+        ordering = ["image_id", "model_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["image", "model_key"], name="unique_image_embedding_per_model")
+        ]
+
+
+class ProductTextEmbedding(StoredEmbedding):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="text_embeddings")
+    text_sha256 = models.CharField(max_length=64)  # of the product text the vector was computed from
+
+    class Meta:
+        ordering = ["product_id", "model_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "model_key"], name="unique_text_embedding_per_model")
+        ]
+
+
+class IndexGeneration(models.Model):
+    """One build of a vector collection with one model.
+
+    The alias in the vector store says which generation is live; this row says which model
+    (name and pinned revision) built it, so queries are encoded by the same model even while
+    a blue/green rebuild with another model is under way.
+    """
+
+    class Kind(models.TextChoices):
+        IMAGES = "images", "Image vectors (CLIP)"
+        PRODUCTS = "products", "Product text and keyword vectors"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    collection = models.CharField(max_length=200, unique=True)
+    model_name = models.CharField(max_length=300)
+    model_revision = models.CharField(max_length=200, blank=True)
+    model_key = models.CharField(max_length=120)
+    dim = models.PositiveIntegerField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.collection

@@ -1,0 +1,376 @@
+"""The search service: text, photo, hybrid and more-like-this queries.
+
+A query runs one or more legs, each a ranked list of products:
+- `image`: a CLIP vector (the text's, the photo's, or their weighted mix) against image
+  points, one hit per product (its best image);
+- `text`: the product-text embedding of the words against product points;
+- `keywords`: the BM25-style sparse vector of the words against product points.
+A photo-only query is the image leg alone, ranked by cosine similarity. Several legs are
+fused by weighted reciprocal rank fusion: score = sum over legs of w_leg / (RRF_K + rank).
+"""
+
+import hashlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db.models import OuterRef, Subquery
+from PIL import Image
+
+from catalog.models import Product, ProductImage
+from search import generations
+from search.encoders import ClipEncoder, ModelUnavailable
+from search.keywords import keyword_query_vector
+from search.models import ImageEmbedding
+from search.query_cache import EmbeddingCache
+from search.text_encoder import get_text_encoder
+from search.vector_index import get_vector_index
+from search.vector_index.base import Hit, SearchFilter
+
+logger = logging.getLogger(__name__)
+
+RRF_K = 60
+LEGS = ("image", "text", "keywords")
+PRICE_BANDS: tuple[tuple[float, float | None], ...] = (
+    (0, 25), (25, 50), (50, 100), (100, 250), (250, 500), (500, None),
+)
+
+_text_cache = EmbeddingCache(settings.SEARCH_TEXT_CACHE_SIZE)
+
+
+class SearchInputError(ValueError):
+    """A request the service cannot answer as asked; `field` names the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str | None = None
+    image: Image.Image | None = None
+    negative: str | None = None
+    text_weight: float | None = None  # share of the text in a text+photo query
+    filter: SearchFilter = SearchFilter()
+    limit: int = 20
+    offset: int = 0
+    min_score: float | None = None
+    leg_weights: dict[str, float] | None = None  # None: settings; 0 switches a leg off
+    similar_to: int | None = None  # product id, for more-like-this
+    image_fingerprint: str = ""
+
+    @property
+    def kind(self) -> str:
+        if self.similar_to is not None:
+            return "similar"
+        if self.image is not None:
+            return "hybrid" if self.text else "photo"
+        return "text"
+
+
+@dataclass
+class ResultItem:
+    product_id: int
+    score: float
+    image_id: int | None
+    legs: dict[str, int]  # leg -> rank (1-based) where the product appeared
+    leg_scores: dict[str, float]
+    product: Product | None = None
+    image_url: str | None = None
+    thumbnail_url: str | None = None
+    reranked_by: str | None = None
+    image_file: str | None = None  # storage names of the matched image, from the point payload
+    thumbnail_file: str | None = None
+
+
+@dataclass
+class SearchOutcome:
+    query_type: str
+    items: list[ResultItem]
+    total: int
+    facets: dict
+    stages: dict[str, float]
+    legs: list[str]
+    notices: list[str] = field(default_factory=list)
+    reranked: bool = False
+    rerank_model: str | None = None
+    rerank_reason: str | None = None
+
+    @property
+    def took_ms(self) -> float:
+        return round(sum(self.stages.values()), 2)
+
+
+class _Unavailable:
+    """Stands in for an encoder that could not be loaded; raises its error when used."""
+
+    def __init__(self, error: ModelUnavailable) -> None:
+        self.error = error
+
+    def __getattr__(self, name: str):
+        raise self.error
+
+
+class _Stopwatch:
+    def __init__(self) -> None:
+        self.stages: dict[str, float] = {}
+
+    def measure(self, stage: str):
+        watch = self
+
+        class _Span:
+            def __enter__(self):
+                self.start = time.perf_counter()
+
+            def __exit__(self, *exc):
+                elapsed = (time.perf_counter() - self.start) * 1000
+                watch.stages[stage] = round(watch.stages.get(stage, 0.0) + elapsed, 3)
+
+        return _Span()
+
+
+def default_leg_weights() -> dict[str, float]:
+    return {
+        "image": settings.SEARCH_WEIGHT_IMAGE,
+        "text": settings.SEARCH_WEIGHT_TEXT,
+        "keywords": settings.SEARCH_WEIGHT_KEYWORDS,
+    }
+
+
+def _normalise(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return (vector / norm).astype(np.float32) if norm > 0 else vector.astype(np.float32)
+
+
+def clip_text_vector(text: str, encoder: ClipEncoder) -> np.ndarray:
+    return _text_cache.get_or_compute(("clip", encoder.model_key, text), lambda: encoder.encode_texts([text])[0])
+
+
+def product_text_vector(text: str) -> np.ndarray:
+    encoder = get_text_encoder()
+    return _text_cache.get_or_compute(("text", encoder.model_key, text), lambda: encoder.encode([text])[0])
+
+
+def search(query: SearchQuery) -> SearchOutcome:
+    watch = _Stopwatch()
+    weights = {**default_leg_weights(), **(query.leg_weights or {})}
+    notices: list[str] = []
+    depth = max(settings.SEARCH_FUSION_DEPTH, query.offset + query.limit)
+
+    index = get_vector_index()
+    try:
+        live_images, clip = generations.live_image_encoder_if_any(index)
+    except ModelUnavailable as exc:
+        live_images, clip = None, _Unavailable(exc)
+    live_products = generations.resolve(generations.products_alias(), index)
+
+    # --- encode
+    image_vector: np.ndarray | None = None
+    text_vector: np.ndarray | None = None
+    sparse = None
+    with watch.measure("encode"):
+        if query.similar_to is not None:
+            image_vector = _similar_vector(query.similar_to, clip.model_key)
+            if image_vector is None:
+                raise SearchInputError("product", "This product has no indexed images yet, so nothing can be compared to it.")
+        else:
+            image_vector, clip_notice = _clip_vector(query, weights, clip)
+            if clip_notice:
+                notices.append(clip_notice)
+            if query.text and weights.get("text", 0) > 0 and live_products:
+                text_vector = product_text_vector(query.text)
+                if query.negative:
+                    text_vector = _normalise(text_vector - settings.SEARCH_NEGATIVE_WEIGHT * product_text_vector(query.negative))
+            if query.text and weights.get("keywords", 0) > 0 and live_products:
+                sparse = keyword_query_vector(query.text)
+                if not sparse.indices:
+                    sparse = None
+
+    if live_images is None:
+        image_vector = None  # nothing has been indexed yet
+    # --- vector search
+    leg_hits: dict[str, list[Hit]] = {}
+    search_filter = query.filter
+    if query.similar_to is not None:
+        search_filter = replace(search_filter, exclude_product_ids=(*search_filter.exclude_product_ids, query.similar_to))
+    single_leg = sum(v is not None for v in (image_vector, text_vector, sparse)) == 1
+    with watch.measure("vector_search"):
+        if image_vector is not None:
+            fetch = query.offset + query.limit if single_leg else depth
+            start = query.offset if single_leg else 0
+            hits = index.query(
+                live_images, vector_name=generations.IMAGE_VECTOR, vector=image_vector,
+                filter=search_filter, limit=fetch - start, offset=start, score_threshold=query.min_score,
+            )
+            leg_hits["image"] = hits
+        if text_vector is not None:
+            leg_hits["text"] = index.query(
+                live_products, vector_name=generations.TEXT_VECTOR, vector=text_vector,
+                filter=search_filter, limit=depth,
+            )
+        if sparse is not None:
+            leg_hits["keywords"] = index.query(
+                live_products, vector_name=generations.KEYWORD_VECTOR, vector=sparse,
+                filter=search_filter, limit=depth,
+            )
+        if single_leg and "image" in leg_hits:
+            ranked = [_item_from_hit(hit, "image", query.offset + i + 1) for i, hit in enumerate(leg_hits["image"])]
+            page = ranked
+        else:
+            ranked = fuse(leg_hits, weights)
+            page = ranked[query.offset : query.offset + query.limit]
+        total, facets = _totals_and_facets(live_products, search_filter)
+
+    # --- hydrate
+    with watch.measure("hydrate"):
+        page = hydrate(page)
+
+    return SearchOutcome(
+        query_type=query.kind,
+        items=page,
+        total=total,
+        facets=facets,
+        stages=watch.stages,
+        legs=sorted(leg_hits),
+        notices=notices,
+    )
+
+
+def _clip_vector(query: SearchQuery, weights: dict[str, float], encoder: ClipEncoder) -> tuple[np.ndarray | None, str | None]:
+    """The image leg's query vector, or None with a notice when CLIP cannot run."""
+    wants_text_leg = bool(query.text) and weights.get("image", 0) > 0
+    if query.image is None and not wants_text_leg:
+        return None, None
+    try:
+        photo = encoder.encode_images([query.image])[0] if query.image is not None else None
+        words = clip_text_vector(query.text, encoder) if query.text else None
+        if query.negative and words is not None:
+            words = _normalise(words - settings.SEARCH_NEGATIVE_WEIGHT * clip_text_vector(query.negative, encoder))
+    except ModelUnavailable as exc:
+        if query.image is not None:
+            raise
+        logger.warning("CLIP unavailable; text search runs on the text legs only: %s", exc)
+        return None, "Image similarity is off: the CLIP model is not available on this server (see CLIP_MODEL)."
+    if photo is not None and words is not None:
+        weight = 0.5 if query.text_weight is None else query.text_weight
+        return _normalise(weight * words + (1 - weight) * photo), None
+    return (photo if photo is not None else words), None
+
+
+def _similar_vector(product_id: int, model_key: str) -> np.ndarray | None:
+    """The mean of a product's stored image vectors for the live model."""
+    rows = ImageEmbedding.objects.filter(image__product_id=product_id, model_key=model_key)
+    vectors = [row.as_array() for row in rows]
+    if not vectors:
+        return None
+    return _normalise(np.mean(np.stack(vectors), axis=0))
+
+
+def _item_from_hit(hit: Hit, leg: str, rank: int) -> ResultItem:
+    return ResultItem(
+        product_id=int(hit.payload["product_id"]),
+        score=float(hit.score),
+        image_id=hit.payload.get("image_id"),
+        legs={leg: rank},
+        leg_scores={leg: float(hit.score)},
+        image_file=hit.payload.get("file"),
+        thumbnail_file=hit.payload.get("thumbnail"),
+    )
+
+
+def fuse(leg_hits: dict[str, list[Hit]], weights: dict[str, float]) -> list[ResultItem]:
+    """Weighted reciprocal rank fusion; ties broken by product id for stable pages."""
+    items: dict[int, ResultItem] = {}
+    for leg, hits in leg_hits.items():
+        weight = weights.get(leg, 0.0)
+        for rank, hit in enumerate(hits, start=1):
+            product_id = int(hit.payload["product_id"])
+            item = items.get(product_id)
+            if item is None:
+                item = items[product_id] = ResultItem(product_id=product_id, score=0.0, image_id=None, legs={}, leg_scores={})
+            item.score += weight / (RRF_K + rank)
+            item.legs[leg] = rank
+            item.leg_scores[leg] = float(hit.score)
+            if leg == "image":
+                item.image_id = hit.payload.get("image_id")
+                item.image_file = hit.payload.get("file")
+                item.thumbnail_file = hit.payload.get("thumbnail")
+    ranked = sorted(items.values(), key=lambda item: (-item.score, item.product_id))
+    for item in ranked:
+        item.score = round(item.score, 6)
+    return ranked
+
+
+def _totals_and_facets(collection: str | None, search_filter: SearchFilter) -> tuple[int, dict]:
+    """Counts of the products that match the filters, from the product points."""
+    index = get_vector_index()
+    if collection is None:
+        return 0, {"category": {}, "brand": {}, "price": []}
+    total = index.count(collection, search_filter)
+    facets = {
+        "category": index.facets(collection, "category", search_filter),
+        "brand": index.facets(collection, "brand", search_filter),
+        "price": _price_bands(index, collection, search_filter),
+    }
+    return total, facets
+
+
+def _price_bands(index, collection: str, search_filter: SearchFilter) -> list[dict]:
+    bands = []
+    for low, high in PRICE_BANDS:
+        lo = max(low, search_filter.price_min) if search_filter.price_min is not None else low
+        hi = high
+        if search_filter.price_max is not None:
+            hi = search_filter.price_max if high is None else min(high, search_filter.price_max)
+        if hi is not None and lo > hi:
+            count = 0
+        else:
+            band_filter = replace(search_filter, price_min=lo, price_max=hi)
+            count = index.count(collection, band_filter)
+            if high is not None and count and hi == high:
+                # Bands are half-open [low, high): take out the products priced exactly `high`.
+                edge = replace(search_filter, price_min=high, price_max=high)
+                count -= index.count(collection, edge)
+        bands.append({"min": low, "max": high, "count": count})
+    return bands
+
+
+def hydrate(items: Sequence[ResultItem]) -> list[ResultItem]:
+    """Attach products, image and thumbnail URLs, in one database query."""
+    if not items:
+        return []
+    first_image = ProductImage.objects.filter(product=OuterRef("pk")).order_by("position", "id")
+    products = {
+        product.pk: product
+        for product in Product.objects.filter(pk__in=[item.product_id for item in items], is_active=True)
+        .select_related("merchant")
+        .annotate(
+            first_image_id=Subquery(first_image.values("id")[:1]),
+            first_image_file=Subquery(first_image.values("file")[:1]),
+            first_image_thumb=Subquery(first_image.values("thumbnail")[:1]),
+        )
+    }
+    hydrated = []
+    for item in items:
+        product = products.get(item.product_id)
+        if product is None:
+            continue  # deleted or deactivated since it was indexed
+        item.product = product
+        file_name, thumb_name = item.image_file, item.thumbnail_file
+        if not file_name:
+            item.image_id = product.first_image_id
+            file_name, thumb_name = product.first_image_file, product.first_image_thumb
+        if file_name:
+            item.image_url = default_storage.url(file_name)
+            item.thumbnail_url = default_storage.url(thumb_name or file_name)
+        hydrated.append(item)
+    return hydrated
+
+
+def image_fingerprint(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:32]

@@ -1,0 +1,120 @@
+"""Rebuilds of the vector index from PostgreSQL.
+
+Same model: re-upserts points in place, reusing the stored embeddings (no model run).
+Another model: builds a new collection beside the live one (blue/green), then switches the
+alias in one step; searches keep answering from the old collection until then. A rebuild
+that stops half-way resumes: points already in the new collection are skipped.
+"""
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from catalog import selectors as catalog_selectors
+from catalog import services as catalog_services
+from search import generations, indexing
+from search.models import IndexGeneration
+from search.vector_index import get_vector_index
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+@dataclass
+class ReindexReport:
+    collection: str
+    switched: bool
+    embedded: int = 0
+    reused: int = 0
+    skipped: int = 0
+    failed: int = 0
+    products: int = 0
+
+
+class ReindexError(ValueError):
+    pass
+
+
+def reindex_images(
+    *,
+    model_name: str | None = None,
+    revision: str | None = None,
+    merchant_slug: str = "",
+    batch_size: int = 16,
+    progress: Progress | None = None,
+) -> ReindexReport:
+    index = get_vector_index()
+    live_collection, live_encoder = generations.live_images(index)
+    if model_name:
+        encoder = generations.clip_encoder_for(model_name, revision or "")
+    else:
+        encoder = live_encoder
+    target = generations.image_collection_name(encoder.model_key)
+    in_place = target == live_collection
+    if not in_place and merchant_slug:
+        raise ReindexError("A rebuild with another model covers every merchant; drop --merchant.")
+    if not in_place:
+        index.ensure_collection(target, dense={generations.IMAGE_VECTOR: encoder.dim})
+        generations.record_generation(
+            kind=IndexGeneration.Kind.IMAGES, collection=target, model_name=encoder.model_name,
+            revision=encoder.revision, model_key=encoder.model_key, dim=encoder.dim,
+        )
+
+    report = ReindexReport(collection=target, switched=False)
+    images = catalog_selectors.product_image_ids_for_reindex(merchant_slug=merchant_slug)
+    total = images.count()
+    done = 0
+    last_id = 0
+    # Loop until a pass finds nothing new: images uploaded during the rebuild are caught too.
+    while True:
+        batch = list(
+            catalog_selectors.product_image_ids_for_reindex(merchant_slug=merchant_slug, after_id=last_id)
+            .values_list("id", flat=True)[:batch_size]
+        )
+        if not batch:
+            break
+        last_id = batch[-1]
+        todo = batch
+        if not in_place:
+            present = {
+                point_id for point_id, _, _ in index.retrieve(target, [indexing.image_point_id(i, encoder.model_key) for i in batch])
+            }
+            todo = [i for i in batch if indexing.image_point_id(i, encoder.model_key) not in present]
+            report.skipped += len(batch) - len(todo)
+        if todo:
+            result = indexing.index_images(todo, collection=None if in_place else target, encoder=encoder, index=index)
+            report.embedded += len(result.indexed)
+            report.reused += len(result.reused)
+            report.failed += len(result.failed)
+        done += len(batch)
+        if progress:
+            progress(done, max(total, done))
+
+    if not in_place:
+        index.set_alias(generations.images_alias(), target)
+        generations.forget_aliases()
+        IndexGeneration.objects.filter(collection=target).update(completed_at=timezone.now())
+        ids = list(catalog_selectors.product_image_ids_for_reindex().values_list("id", flat=True))
+        present = set()
+        for start in range(0, len(ids), 512):
+            chunk = ids[start : start + 512]
+            found = {p for p, _, _ in index.retrieve(target, [indexing.image_point_id(i, encoder.model_key) for i in chunk])}
+            present.update(i for i in chunk if indexing.image_point_id(i, encoder.model_key) in found)
+        catalog_services.product_images_mark_indexed(image_ids=present, model_revision=encoder.model_key)
+        report.switched = True
+        logger.info("image alias switched from %s to %s", live_collection, target)
+    return report
+
+
+def reindex_products(*, merchant_slug: str = "", batch_size: int = 256, progress: Progress | None = None) -> int:
+    products = catalog_selectors.product_ids_for_reindex(merchant_slug=merchant_slug)
+    ids = list(products.values_list("id", flat=True))
+    done = 0
+    for chunk in indexing.iter_chunks(ids, batch_size):
+        done += indexing.index_products(chunk)
+        if progress:
+            progress(done, len(ids))
+    return done

@@ -1,0 +1,33 @@
+"""A small sample catalogue indexed through the real path: services -> signals -> eager
+Celery tasks -> tiny CLIP + bundled MiniLM -> embedded vector index."""
+
+import pytest
+
+from catalog import services
+from catalog.models import ProductImage
+from search import indexing
+from catalog.sample_data import draw_product, generate_products
+from tests.factories import merchant_with_owner
+
+
+@pytest.fixture
+def indexed_catalogue(db, clip_settings):
+    """Built with the catalogue services, then indexed in bulk by the indexing services (the
+    worker hop itself is covered in tests/workers)."""
+    merchant_a, _ = merchant_with_owner(name="Harbour")
+    merchant_b, _ = merchant_with_owner(name="Maple")
+    products = []
+    for number, sample in enumerate(generate_products(28, seed=11)):
+        merchant = merchant_a if number % 2 else merchant_b
+        product = services.product_create(
+            merchant=merchant, sku=sample.sku, title=sample.title, description=sample.description,
+            brand=sample.brand, category=sample.category, price=sample.price,
+            in_stock=sample.in_stock, attributes=sample.attributes,
+        )
+        services.product_image_create(product=product, data=draw_product(sample, size=96))
+        if number % 3 == 0:
+            services.product_image_create(product=product, data=draw_product(sample, size=96, variant=1))
+        products.append(product)
+    indexing.index_products([p.pk for p in products])
+    indexing.index_images(list(ProductImage.objects.order_by("id").values_list("id", flat=True)))
+    return products
