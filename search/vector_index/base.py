@@ -1,0 +1,286 @@
+"""The vector index interface, its value types, and what the backends share.
+
+Two backends implement :class:`VectorIndex`: ``EdgeVectorIndex`` (the Qdrant engine
+in-process through qdrant-edge-py, the embedded default) and ``QdrantVectorIndex`` (a Qdrant
+server or cluster through qdrant-client; its local mode in tests). The contract suite in
+``tests/search/test_vector_index.py`` runs against both, so anything said here holds for
+both.
+
+Data model: image collections hold one point per product image (dense vector ``image``),
+product collections one point per product (dense ``text`` plus sparse ``keywords`` with
+the IDF modifier). Every point carries ``product_id`` and the filterable fields in its
+payload. Search reads through aliases, so a rebuild is made beside the live collection and
+switched in one step.
+"""
+
+from __future__ import annotations
+
+import abc
+import re
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# Payload fields with an index, and the index kind. Filters only ever touch these.
+PAYLOAD_INDEXES: dict[str, str] = {
+    "product_id": "integer",
+    "merchant_id": "integer",
+    "merchant": "keyword",
+    "category": "keyword",
+    "brand": "keyword",
+    "currency": "keyword",
+    "price": "float",
+    "in_stock": "bool",
+    "active": "bool",
+}
+
+# Fields whose values get their own HNSW links (Qdrant's payload-aware graph), so that a
+# filtered search on one value stays inside a connected graph instead of falling back to a
+# filtered walk of the global one. Only the fields shoppers narrow by and that split the
+# catalogue into large blocks; the others (ids, price, booleans, currency) would add build
+# time for no search gain: ids are tiny blocks (Qdrant scans them), booleans hold most points.
+HNSW_PAYLOAD_FIELDS = frozenset({"category", "brand", "merchant"})
+
+# HNSW parameters shared by both backends, chosen with bench/vector_index.py.
+HNSW_M = 16
+HNSW_EF_CONSTRUCT = 100
+HNSW_EF_SEARCH = 128
+# Grouped queries ask the engine for this many points per product wanted at first (a
+# product has ~3 images), then grow the fetch until enough distinct products come back.
+GROUP_OVERFETCH = 4
+GROUP_FETCH_MIN = 64
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+
+class VectorStoreUnavailable(RuntimeError):
+    """The vector store cannot be reached or opened (the API answers 503)."""
+
+
+class CollectionNotFound(LookupError):
+    """The collection or alias named does not exist."""
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """What a query is narrowed to. ``active=True`` is always applied by the backends."""
+
+    categories: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()
+    merchant: str | None = None
+    price_min: float | None = None
+    price_max: float | None = None
+    in_stock: bool | None = None
+    exclude_product_ids: tuple[int, ...] = ()
+    product_ids: tuple[int, ...] = ()
+
+
+NO_FILTER = SearchFilter()
+
+
+@dataclass(frozen=True)
+class SparseVec:
+    indices: tuple[int, ...]
+    values: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.indices) != len(self.values):
+            raise ValueError("a sparse vector needs as many values as indices")
+
+
+@dataclass(frozen=True)
+class PointData:
+    id: str
+    vectors: dict[str, np.ndarray | SparseVec]
+    payload: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    score: float
+    payload: dict
+
+
+RetrievedPoint = tuple[str, dict, "dict[str, np.ndarray | SparseVec] | None"]
+
+
+class VectorIndex(abc.ABC):
+    """A store of named vectors with payloads, filtered nearest-neighbour search and aliases.
+
+    ``collection_or_alias`` arguments accept an alias or a collection name; aliases are
+    resolved when the call is made. An unknown name raises :class:`CollectionNotFound`.
+    """
+
+    @abc.abstractmethod
+    def ensure_collection(
+        self, name: str, *, dense: dict[str, int], sparse: tuple[str, ...] = ()
+    ) -> None:
+        """Create the collection with its payload indexes if it is missing.
+
+        ``dense`` maps vector names to dimensions (cosine distance); ``sparse`` names sparse
+        vectors, which get the IDF modifier. Calling it again with the same shape does
+        nothing; another shape raises ``ValueError``.
+        """
+
+    @abc.abstractmethod
+    def collection_exists(self, name: str) -> bool: ...
+
+    @abc.abstractmethod
+    def delete_collection(self, name: str) -> None:
+        """Delete the collection (and the aliases pointing at it); a missing one is fine."""
+
+    @abc.abstractmethod
+    def list_collections(self) -> list[str]:
+        """Collection names, sorted."""
+
+    @abc.abstractmethod
+    def set_alias(self, alias: str, collection: str) -> None:
+        """Point ``alias`` at ``collection`` in one step: readers see the old or the new one."""
+
+    @abc.abstractmethod
+    def resolve_alias(self, alias: str) -> str | None: ...
+
+    @abc.abstractmethod
+    def upsert(self, collection_or_alias: str, points: Sequence[PointData]) -> None: ...
+
+    @abc.abstractmethod
+    def set_payload(self, collection_or_alias: str, payload: dict, *, product_id: int) -> None:
+        """Set ``payload``'s fields on every point of the product (other fields are kept)."""
+
+    @abc.abstractmethod
+    def delete_points(
+        self,
+        collection_or_alias: str,
+        *,
+        ids: Sequence[str] = (),
+        product_id: int | None = None,
+    ) -> None:
+        """Delete the points named, and/or every point of the product."""
+
+    @abc.abstractmethod
+    def retrieve(
+        self, collection_or_alias: str, ids: Sequence[str], *, with_vectors: bool = False
+    ) -> list[RetrievedPoint]:
+        """``(id, payload, vectors or None)`` for the ids that exist, in the order asked."""
+
+    @abc.abstractmethod
+    def scroll(self, collection_or_alias: str) -> Iterator[tuple[str, dict]]:
+        """``(id, payload)`` of every point, inactive included, page by page in id order
+        (for consistency checks against the database)."""
+
+    @abc.abstractmethod
+    def scroll_product_vectors(
+        self, collection_or_alias: str, product_id: int, vector: str
+    ) -> list[tuple[str, np.ndarray, dict]]:
+        """Every point of one product with its ``vector``, sorted by id (inactive included)."""
+
+    @abc.abstractmethod
+    def query(
+        self,
+        collection_or_alias: str,
+        *,
+        vector_name: str,
+        vector: np.ndarray | SparseVec,
+        filter: SearchFilter,
+        limit: int,
+        offset: int = 0,
+        group_by_product: bool = True,
+        exact: bool = False,
+        score_threshold: float | None = None,
+    ) -> list[Hit]:
+        """Nearest points to ``vector`` among the active ones matching ``filter``.
+
+        With ``group_by_product`` a product appears once, as its best point, and products are
+        ordered by score descending then product_id ascending, so pages do not overlap;
+        ``offset`` and ``limit`` then count products. ``exact`` searches exhaustively.
+        """
+
+    @abc.abstractmethod
+    def count(self, collection_or_alias: str, filter: SearchFilter) -> int:
+        """Number of active points matching ``filter``."""
+
+    @abc.abstractmethod
+    def facets(
+        self, collection_or_alias: str, key: str, filter: SearchFilter, limit: int = 50
+    ) -> dict[str, int]:
+        """Points per value of the keyword field ``key`` among active points matching ``filter``,
+        the most frequent first."""
+
+    def optimize(self, collection_or_alias: str) -> None:  # noqa: B027 (optional hook)
+        """Build the search index now, after a bulk load. Backends that do it themselves
+        (a Qdrant server's background optimizers) need not act."""
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+
+# --- helpers for the backends --------------------------------------------------------
+
+
+def check_name(name: str) -> str:
+    """Collection and alias names become directory names in the embedded backend: keep them
+    to letters, digits, ``_ . -``."""
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise ValueError(f"invalid collection or alias name: {name!r}")
+    return name
+
+
+def check_point_id(point_id: str) -> str:
+    """Point ids are UUID strings (uuid5 of the row id and model); return the canonical form."""
+    try:
+        return str(uuid.UUID(str(point_id)))
+    except ValueError:
+        raise ValueError(f"point id must be a UUID string, got {point_id!r}") from None
+
+
+def dense_as_list(name: str, value: np.ndarray | Sequence[float]) -> list[float]:
+    array = np.asarray(value, dtype=np.float32)
+    if array.ndim != 1 or not np.all(np.isfinite(array)):
+        raise ValueError(f"vector {name!r} must be a finite 1-d array")
+    return array.tolist()
+
+
+def check_query_args(limit: int, offset: int) -> None:
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    if offset < 0:
+        raise ValueError("offset must not be negative")
+
+
+def group_hits(
+    fetch: Callable[[int], list[Hit]],
+    *,
+    offset: int,
+    limit: int,
+    overfetch: int = GROUP_OVERFETCH,
+) -> list[Hit]:
+    """One hit per product: page ``offset:offset+limit`` of products ranked by their best point.
+
+    ``fetch(n)`` returns the ``n`` nearest points, best first. Grouping happens here rather
+    than in the engine (edge has no group-by; the server's query_points_groups has no offset
+    and breaks ties at the page edge arbitrarily), the same way for both backends.
+
+    The fetch grows until it is exhausted or the last wanted product scores strictly more
+    than the last point fetched: any point not fetched scores no more than that one, so the
+    page is settled, ties included. For an exact search this gives exactly the brute-force
+    grouped ranking; for HNSW it is as good as the engine's answer.
+    """
+    wanted = offset + limit
+    size = max(wanted * overfetch, GROUP_FETCH_MIN)
+    while True:
+        hits = fetch(size)
+        best: dict[int, Hit] = {}
+        for hit in hits:
+            product_id = hit.payload["product_id"]
+            current = best.get(product_id)
+            # Among equal scores of one product the smallest point id wins (deterministic).
+            if current is None or (-hit.score, hit.id) < (-current.score, current.id):
+                best[product_id] = hit
+        ranked = sorted(best.values(), key=lambda h: (-h.score, h.payload["product_id"]))
+        exhausted = len(hits) < size
+        if exhausted or (len(ranked) >= wanted and ranked[wanted - 1].score > hits[-1].score):
+            return ranked[offset:wanted]
+        size *= 4
