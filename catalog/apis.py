@@ -57,6 +57,32 @@ class ProductOutputSerializer(serializers.ModelSerializer):
         ]
 
 
+class ProductPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ProductOutputSerializer(many=True)
+
+
+class QueryIntegerField(serializers.IntegerField):
+    """An integer query parameter: present but empty (`?limit=`) is an error, not "absent"."""
+
+    def get_value(self, dictionary):
+        return dictionary.get(self.field_name, serializers.empty)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and not data.strip().lstrip("-").isdigit():
+            self.fail("invalid")  # DRF would take "1.0"; the schema says integer
+        return super().to_internal_value(data)
+
+
+class ProductListParamsSerializer(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    merchant = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    limit = QueryIntegerField(required=False, min_value=1, max_value=200)
+    offset = QueryIntegerField(required=False, min_value=0)
+
+
 class ProductInputSerializer(serializers.Serializer):
     merchant = serializers.SlugField(required=False, help_text="Merchant slug; needed only when the caller belongs to several merchants.")
     sku = serializers.CharField(max_length=64)
@@ -86,15 +112,18 @@ class MerchantProductListCreateApi(APIView):
         parameters=[
             OpenApiParameter("q", str, description="Title contains, or exact SKU"),
             OpenApiParameter("merchant", str, description="Only this merchant (slug)"),
-            OpenApiParameter("limit", int), OpenApiParameter("offset", int),
+            OpenApiParameter("limit", int, description="1..200, default 50"),
+            OpenApiParameter("offset", int, description="0 or more"),
         ],
-        responses=ProductOutputSerializer(many=True),
+        responses=ProductPageSerializer,
     )
     def get(self, request: Request) -> Response:
+        params = ProductListParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
         products = selectors.product_list_for_user(
             user=request.user,
-            search=request.query_params.get("q", "").strip(),
-            merchant_slug=request.query_params.get("merchant", "").strip(),
+            search=params.validated_data.get("q", "").strip(),
+            merchant_slug=params.validated_data.get("merchant", "").strip(),
         )
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(products, request, view=self)

@@ -41,3 +41,8 @@ def _configure(sender: Celery, **kwargs: object) -> None:
 
 
 app.autodiscover_tasks(["workers"])
+
+
+from config.metrics import connect_celery_metrics  # noqa: E402  (needs the app defined above)
+
+connect_celery_metrics()

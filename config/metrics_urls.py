@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from config.metrics import metrics_view
+
+urlpatterns = [
+    path("metrics", metrics_view, name="metrics"),
+]

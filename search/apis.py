@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from catalog.intake import ImageRejected, decode_query_image, read_upload
 from catalog.models import Product
 from config.api import ServiceUnavailable
+from config.metrics import SEARCH_STAGE_SECONDS, SEARCHES
 from search import query as search_service
 from search.encoders import ModelUnavailable
 from search.rerank_step import rerank_outcome
@@ -203,6 +204,9 @@ def _run(query: search_service.SearchQuery, *, rerank: bool, request: Request, v
         raise ServiceUnavailable("The search index is not answering right now; try again shortly.") from None
     except ModelUnavailable as exc:
         raise ServiceUnavailable(f"Photo search is not available on this server: {exc}") from None
+    SEARCHES.labels(query_type=outcome.query_type).inc()
+    for stage, milliseconds in outcome.stages.items():
+        SEARCH_STAGE_SECONDS.labels(stage=stage).observe(milliseconds / 1000)
     return Response(_render(outcome, limit=query.limit, offset=query.offset))
 
 

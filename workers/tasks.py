@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from catalog import services as catalog_services
+from config.metrics import INDEXING_OUTCOMES
 from search import indexing
 from search.encoders import ModelUnavailable
 from search.vector_index.base import VectorStoreUnavailable
@@ -20,12 +21,16 @@ TRANSIENT_ERRORS = (OSError, ConnectionError, TimeoutError, VectorStoreUnavailab
 
 
 class EmbedImagesTask(Task):
+    def on_retry(self, exc, task_id, args, kwargs, einfo):
+        INDEXING_OUTCOMES.labels(outcome="retried").inc(len(kwargs.get("image_ids") or ()))
+
     def on_failure(self, exc, task_id, args, kwargs, einfo):
         """Out of retries (or a bug): the merchant sees why on each image."""
         image_ids = kwargs.get("image_ids") or (args[0] if args else [])
         if isinstance(exc, ModelUnavailable):
             return  # not the image's fault: it stays pending and the sweep tries again
         reason = f"Indexing failed after retries: {type(exc).__name__}: {exc}"[:500]
+        INDEXING_OUTCOMES.labels(outcome="failed").inc(len(image_ids))
         for image_id in image_ids:
             catalog_services.product_image_mark_failed(image_id=image_id, reason=reason)
 
@@ -49,6 +54,8 @@ def embed_images(self, image_ids: list[int]) -> dict:
     except ModelUnavailable as exc:
         logger.warning("image model unavailable, %d image(s) stay pending: %s", len(image_ids), exc)
         return {"pending": list(image_ids)}
+    INDEXING_OUTCOMES.labels(outcome="indexed").inc(len(report.indexed) + len(report.reused))
+    INDEXING_OUTCOMES.labels(outcome="failed").inc(len(report.failed))
     for image_id in report.missing:
         logger.info("image %s no longer exists; dropped", image_id)
     return {

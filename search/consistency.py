@@ -1,0 +1,78 @@
+"""Differences between PostgreSQL (the truth) and the vector index, and their repair."""
+
+from dataclasses import dataclass, field
+
+from catalog import selectors as catalog_selectors
+from catalog.models import Product, ProductImage
+from search import generations, indexing
+from search.vector_index import get_vector_index
+
+
+@dataclass
+class IndexStatus:
+    image_counts: dict[str, int]
+    image_collection: str | None
+    product_collection: str | None
+    image_points: int = 0
+    product_points: int = 0
+    missing_images: list[int] = field(default_factory=list)  # indexed in PostgreSQL, no point
+    orphan_image_points: list[str] = field(default_factory=list)  # point, no image row
+    stale_images: list[int] = field(default_factory=list)  # built by another model
+    missing_products: list[int] = field(default_factory=list)
+    orphan_product_points: list[str] = field(default_factory=list)
+
+    @property
+    def consistent(self) -> bool:
+        return not (self.missing_images or self.orphan_image_points or self.missing_products or self.orphan_product_points)
+
+
+def index_status() -> IndexStatus:
+    index = get_vector_index()
+    image_collection = generations.resolve(generations.images_alias(), index, fresh=True)
+    product_collection = generations.resolve(generations.products_alias(), index, fresh=True)
+    status = IndexStatus(
+        image_counts=catalog_selectors.image_status_counts(),
+        image_collection=image_collection,
+        product_collection=product_collection,
+    )
+    if image_collection:
+        _, encoder = generations.live_images(index)
+        points = {payload.get("image_id"): point_id for point_id, payload in index.scroll(image_collection)}
+        status.image_points = len(points)
+        rows = dict(ProductImage.objects.values_list("id", "status"))
+        status.missing_images = sorted(
+            image_id for image_id, state in rows.items() if state == ProductImage.Status.INDEXED and image_id not in points
+        )
+        status.orphan_image_points = sorted(point_id for image_id, point_id in points.items() if image_id not in rows)
+        status.stale_images = sorted(
+            ProductImage.objects.filter(status=ProductImage.Status.INDEXED)
+            .exclude(model_revision=encoder.model_key)
+            .values_list("id", flat=True)
+        )
+    if product_collection:
+        points = {payload.get("product_id"): point_id for point_id, payload in index.scroll(product_collection)}
+        status.product_points = len(points)
+        product_ids = set(Product.objects.values_list("id", flat=True))
+        status.missing_products = sorted(product_ids - set(points))
+        status.orphan_product_points = sorted(point_id for product_id, point_id in points.items() if product_id not in product_ids)
+    return status
+
+
+def reconcile(*, batch_size: int = 32) -> dict[str, int]:
+    """Make the vector index match PostgreSQL: index what is missing or stale, drop orphans."""
+    status = index_status()
+    index = get_vector_index()
+    repaired = {"images_indexed": 0, "image_points_deleted": 0, "products_indexed": 0, "product_points_deleted": 0}
+    if status.orphan_image_points and status.image_collection:
+        index.delete_points(status.image_collection, ids=status.orphan_image_points)
+        repaired["image_points_deleted"] = len(status.orphan_image_points)
+    if status.orphan_product_points and status.product_collection:
+        index.delete_points(status.product_collection, ids=status.orphan_product_points)
+        repaired["product_points_deleted"] = len(status.orphan_product_points)
+    pending = list(ProductImage.objects.filter(status=ProductImage.Status.PENDING).values_list("id", flat=True))
+    for chunk in indexing.iter_chunks(sorted(set(status.missing_images + status.stale_images + pending)), batch_size):
+        report = indexing.index_images(chunk)
+        repaired["images_indexed"] += len(report.indexed) + len(report.reused)
+    for chunk in indexing.iter_chunks(status.missing_products, 256):
+        repaired["products_indexed"] += indexing.index_products(chunk)
+    return repaired

@@ -1,0 +1,25 @@
+"""`manage.py index_status`: image counts by status, and PostgreSQL vs vector index differences."""
+
+from django.core.management.base import BaseCommand
+
+from search.consistency import index_status
+
+
+class Command(BaseCommand):
+    help = "Show indexing status and the differences between PostgreSQL and the vector index."
+
+    def handle(self, *args, **options):
+        status = index_status()
+        out = self.stdout.write
+        out("images by status: " + ", ".join(f"{name} {count}" for name, count in status.image_counts.items()))
+        out(f"live image collection: {status.image_collection or '(none yet)'} with {status.image_points} point(s)")
+        out(f"live product collection: {status.product_collection or '(none yet)'} with {status.product_points} point(s)")
+        out(f"images indexed in PostgreSQL but missing from the vector index: {len(status.missing_images)}")
+        out(f"image points without an image: {len(status.orphan_image_points)}")
+        out(f"images built with an older model: {len(status.stale_images)}")
+        out(f"products missing from the vector index: {len(status.missing_products)}")
+        out(f"product points without a product: {len(status.orphan_product_points)}")
+        if status.consistent:
+            out(self.style.SUCCESS("PostgreSQL and the vector index agree."))
+        else:
+            out(self.style.WARNING("Differences found: run `manage.py reconcile` to repair them."))
