@@ -55,5 +55,20 @@ format: $(STAMP) ## Format the code with ruff
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+bench-indexing: $(STAMP) ## Images/s of the indexing pipeline vs the naive loop (and int8)
+	HF_HUB_OFFLINE=1 $(PY) bench/indexing.py
+
+bench-vector-index: $(STAMP) ## Embedded vector index at 100k vectors: load time, p50/p95, recall@20
+	$(PY) bench/vector_index.py
+
+bench-search: $(STAMP) ## Search endpoint over HTTP at 100k images: p50/p95 vs its stages, requests/s
+	HF_HUB_OFFLINE=1 $(PY) bench/search.py
+
+bench: bench-indexing bench-vector-index bench-search ## All benchmarks
+
+schemathesis: $(STAMP) ## A longer schemathesis run against the OpenAPI schema
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) HF_HUB_OFFLINE=1 SCHEMATHESIS_MAX_EXAMPLES=500 \
+		$(PY) -m pytest tests/test_openapi.py $(PYTEST_ARGS)
+
 clean: ## Remove the demo database, media, vectors and the virtual environment
 	rm -rf var $(VENV)

@@ -93,6 +93,10 @@ class ProductAdmin(MerchantScopedAdmin):
     list_select_related = ["merchant"]
     actions = ["reindex_selected"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A product belongs to one merchant for life (its SKU, images and points are theirs).
+        return ["merchant"] if obj is not None else []
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "merchant":
             kwargs["queryset"] = selectors.merchants_for_user(user=request.user)
@@ -113,9 +117,6 @@ class ProductAdmin(MerchantScopedAdmin):
         # Writes go through the services so the vector index hears about them.
         data = {name: form.cleaned_data[name] for name in services.PRODUCT_EDITABLE_FIELDS if name in form.cleaned_data}
         if change:
-            merchant = form.cleaned_data.get("merchant")
-            if merchant is not None and merchant.pk != obj.merchant_id:
-                raise ValidationError("A product cannot move to another merchant.")
             fresh = Product.objects.get(pk=obj.pk)
             form.instance = services.product_update(product=fresh, data=data)
         else:

@@ -92,6 +92,7 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Several threads (dev server, inline tasks) share one file: wait instead of failing.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -187,6 +188,7 @@ QDRANT_TIMEOUT = env.int("QDRANT_TIMEOUT", default=10)
 VECTOR_COLLECTION_PREFIX = env.str("VECTOR_COLLECTION_PREFIX", default="products")
 
 # --- Search.
+SHOP_NAME = env.str("SHOP_NAME", default="Visual Search Shop")
 SEARCH_MAX_TEXT_LENGTH = 500
 SEARCH_MAX_LIMIT = 100
 SEARCH_NEGATIVE_WEIGHT = env.float("SEARCH_NEGATIVE_WEIGHT", default=0.5)

@@ -1,1 +1,7 @@
-urlpatterns: list = []
+from django.urls import path
+
+from frontend import views
+
+urlpatterns = [
+    path("", views.storefront, name="storefront"),
+]

@@ -103,7 +103,8 @@ class ResultSerializer(serializers.Serializer):
     currency = serializers.CharField()
     brand = serializers.CharField()
     category = serializers.CharField()
-    merchant = serializers.CharField()
+    merchant = serializers.CharField(help_text="Merchant slug.")
+    merchant_name = serializers.CharField()
     in_stock = serializers.BooleanField()
     image_id = serializers.IntegerField(allow_null=True)
     image_url = serializers.CharField(allow_null=True)
@@ -164,6 +165,7 @@ def _render(outcome: search_service.SearchOutcome, *, limit: int, offset: int) -
                 "brand": item.product.brand,
                 "category": item.product.category,
                 "merchant": item.product.merchant.slug,
+                "merchant_name": item.product.merchant.name,
                 "in_stock": item.product.in_stock,
                 "image_id": item.image_id,
                 "image_url": item.image_url,

@@ -128,7 +128,7 @@ def index_images(
         else:
             to_encode.append((image.pk, _read_file(image.file.name)))
 
-    for image_id, result in encoder.encode_image_stream(to_encode):
+    for image_id, result in encoder.encode_image_stream(to_encode) if to_encode else ():
         if isinstance(result, UnreadableImage):
             report.failed[image_id] = "The stored image file could not be decoded; upload it again."
             continue
