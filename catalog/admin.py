@@ -36,7 +36,19 @@ class ProductAdminForm(forms.ModelForm):
 
     class Meta:
         model = Product
-        fields = "__all__"
+        fields = [
+            "merchant",
+            "sku",
+            "title",
+            "description",
+            "brand",
+            "category",
+            "price",
+            "currency",
+            "in_stock",
+            "attributes",
+            "is_active",
+        ]
 
     def clean_new_images(self):
         """Read every upload now so that a refusal is a form error, before anything is saved."""
@@ -56,8 +68,25 @@ class ProductAdminForm(forms.ModelForm):
 class ProductImageInline(admin.TabularInline):
     model = ProductImage
     extra = 0
-    fields = ["preview", "position", "status", "failure_reason", "width", "height", "model_revision", "indexed_at"]
-    readonly_fields = ["preview", "status", "failure_reason", "width", "height", "model_revision", "indexed_at"]
+    fields = [
+        "preview",
+        "position",
+        "status",
+        "failure_reason",
+        "width",
+        "height",
+        "model_revision",
+        "indexed_at",
+    ]
+    readonly_fields = [
+        "preview",
+        "status",
+        "failure_reason",
+        "width",
+        "height",
+        "model_revision",
+        "indexed_at",
+    ]
     ordering = ["position", "id"]
 
     @admin.display(description="Image")
@@ -65,7 +94,12 @@ class ProductImageInline(admin.TabularInline):
         if not image.pk:
             return "-"
         url = image.thumbnail.url if image.thumbnail else image.file.url
-        return format_html('<a href="{}" target="_blank"><img src="{}" alt="image {}" style="max-height:80px;max-width:120px"></a>', image.file.url, url, image.pk)
+        return format_html(
+            '<a href="{}" target="_blank"><img src="{}" alt="image {}" style="max-height:80px;max-width:120px"></a>',
+            image.file.url,
+            url,
+            image.pk,
+        )
 
     def has_add_permission(self, request, obj=None):
         return False  # images come in through "Add images", which validates them
@@ -80,14 +114,27 @@ class MerchantScopedAdmin(admin.ModelAdmin):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        return queryset.filter(**{f"{self.merchant_path}__in": selectors.merchants_for_user(user=request.user)})
+        return queryset.filter(
+            **{f"{self.merchant_path}__in": selectors.merchants_for_user(user=request.user)}
+        )
 
 
 @admin.register(Product)
 class ProductAdmin(MerchantScopedAdmin):
     form = ProductAdminForm
     inlines = [ProductImageInline]
-    list_display = ["title", "sku", "merchant", "brand", "category", "price", "currency", "in_stock", "is_active", "image_summary"]
+    list_display = [
+        "title",
+        "sku",
+        "merchant",
+        "brand",
+        "category",
+        "price",
+        "currency",
+        "in_stock",
+        "is_active",
+        "image_summary",
+    ]
     list_filter = ["is_active", "in_stock", "category", "brand"]
     search_fields = ["title", "sku", "brand"]
     list_select_related = ["merchant"]
@@ -115,7 +162,11 @@ class ProductAdmin(MerchantScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         # Writes go through the services so the vector index hears about them.
-        data = {name: form.cleaned_data[name] for name in services.PRODUCT_EDITABLE_FIELDS if name in form.cleaned_data}
+        data = {
+            name: form.cleaned_data[name]
+            for name in services.PRODUCT_EDITABLE_FIELDS
+            if name in form.cleaned_data
+        }
         if change:
             fresh = Product.objects.get(pk=obj.pk)
             form.instance = services.product_update(product=fresh, data=data)
@@ -134,7 +185,9 @@ class ProductAdmin(MerchantScopedAdmin):
             except ValidationError as exc:
                 refused.append(f"{name}: {' '.join(exc.messages)}")
         if added:
-            self.message_user(request, f"{added} image(s) added; indexing has started.", messages.SUCCESS)
+            self.message_user(
+                request, f"{added} image(s) added; indexing has started.", messages.SUCCESS
+            )
         for line in refused:
             self.message_user(request, line, messages.ERROR)
 
@@ -147,7 +200,9 @@ class ProductAdmin(MerchantScopedAdmin):
 
     @admin.action(description="Re-index the images of the selected products")
     def reindex_selected(self, request, queryset):
-        count = services.products_reindex_request(product_ids=list(queryset.values_list("id", flat=True)))
+        count = services.products_reindex_request(
+            product_ids=list(queryset.values_list("id", flat=True))
+        )
         self.message_user(request, f"{count} image(s) queued for indexing.", messages.SUCCESS)
 
 
@@ -157,8 +212,33 @@ class ProductImageAdmin(MerchantScopedAdmin):
     list_display = ["id", "preview", "product", "status", "failure_reason", "indexed_at"]
     list_filter = ["status"]
     list_select_related = ["product"]
-    readonly_fields = ["product", "file", "thumbnail", "sha256", "width", "height", "content_type", "status", "failure_reason", "model_revision", "indexed_at"]
-    fields = ["product", "position", "file", "thumbnail", "sha256", "width", "height", "content_type", "status", "failure_reason", "model_revision", "indexed_at"]
+    readonly_fields = [
+        "product",
+        "file",
+        "thumbnail",
+        "sha256",
+        "width",
+        "height",
+        "content_type",
+        "status",
+        "failure_reason",
+        "model_revision",
+        "indexed_at",
+    ]
+    fields = [
+        "product",
+        "position",
+        "file",
+        "thumbnail",
+        "sha256",
+        "width",
+        "height",
+        "content_type",
+        "status",
+        "failure_reason",
+        "model_revision",
+        "indexed_at",
+    ]
 
     preview = ProductImageInline.preview
 

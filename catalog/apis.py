@@ -34,8 +34,19 @@ class ImageOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProductImage
         fields = [
-            "id", "url", "thumbnail_url", "width", "height", "content_type", "sha256", "position",
-            "status", "failure_reason", "model_revision", "indexed_at", "created_at",
+            "id",
+            "url",
+            "thumbnail_url",
+            "width",
+            "height",
+            "content_type",
+            "sha256",
+            "position",
+            "status",
+            "failure_reason",
+            "model_revision",
+            "indexed_at",
+            "created_at",
         ]
 
     def get_url(self, image: ProductImage) -> str:
@@ -52,8 +63,21 @@ class ProductOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Product
         fields = [
-            "id", "merchant", "sku", "title", "description", "brand", "category", "price",
-            "currency", "in_stock", "attributes", "is_active", "image_count", "created_at", "updated_at",
+            "id",
+            "merchant",
+            "sku",
+            "title",
+            "description",
+            "brand",
+            "category",
+            "price",
+            "currency",
+            "in_stock",
+            "attributes",
+            "is_active",
+            "image_count",
+            "created_at",
+            "updated_at",
         ]
 
 
@@ -84,7 +108,10 @@ class ProductListParamsSerializer(serializers.Serializer):
 
 
 class ProductInputSerializer(serializers.Serializer):
-    merchant = serializers.SlugField(required=False, help_text="Merchant slug; needed only when the caller belongs to several merchants.")
+    merchant = serializers.SlugField(
+        required=False,
+        help_text="Merchant slug; needed only when the caller belongs to several merchants.",
+    )
     sku = serializers.CharField(max_length=64)
     title = serializers.CharField(max_length=300)
     description = serializers.CharField(required=False, allow_blank=True, default="")
@@ -129,7 +156,11 @@ class MerchantProductListCreateApi(APIView):
         page = paginator.paginate_queryset(products, request, view=self)
         return paginator.get_paginated_response(ProductOutputSerializer(page, many=True).data)
 
-    @extend_schema(operation_id="merchant_products_create", request=ProductInputSerializer, responses={201: ProductOutputSerializer})
+    @extend_schema(
+        operation_id="merchant_products_create",
+        request=ProductInputSerializer,
+        responses={201: ProductOutputSerializer},
+    )
     def post(self, request: Request) -> Response:
         serializer = ProductInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -164,14 +195,22 @@ class MerchantProductDetailApi(APIView):
     def get(self, request: Request, product_id: int) -> Response:
         return Response(ProductOutputSerializer(_caller_product(request, product_id)).data)
 
-    @extend_schema(operation_id="merchant_products_update", request=ProductUpdateInputSerializer, responses=ProductOutputSerializer)
+    @extend_schema(
+        operation_id="merchant_products_update",
+        request=ProductUpdateInputSerializer,
+        responses=ProductOutputSerializer,
+    )
     def patch(self, request: Request, product_id: int) -> Response:
         product = _caller_product(request, product_id)
         serializer = ProductUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         new_sku = data.get("sku")
-        if new_sku and new_sku != product.sku and Product.objects.filter(merchant=product.merchant, sku=new_sku).exists():
+        if (
+            new_sku
+            and new_sku != product.sku
+            and Product.objects.filter(merchant=product.merchant, sku=new_sku).exists()
+        ):
             raise ValidationError({"sku": "This merchant already has a product with this SKU."})
         product = services.product_update(product=product, data=data)
         return Response(ProductOutputSerializer(product).data)
@@ -186,7 +225,9 @@ class MerchantProductImageListCreateApi(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(operation_id="merchant_product_images_list", responses=ImageOutputSerializer(many=True))
+    @extend_schema(
+        operation_id="merchant_product_images_list", responses=ImageOutputSerializer(many=True)
+    )
     def get(self, request: Request, product_id: int) -> Response:
         product = _caller_product(request, product_id)
         images = selectors.product_image_list(product=product)
@@ -198,7 +239,9 @@ class MerchantProductImageListCreateApi(APIView):
             "multipart/form-data": inline_serializer(
                 "ProductImageUpload",
                 fields={
-                    "image": serializers.FileField(help_text="JPEG, PNG or WebP; at most MAX_UPLOAD_BYTES and MAX_IMAGE_PIXELS."),
+                    "image": serializers.FileField(
+                        help_text="JPEG, PNG or WebP; at most MAX_UPLOAD_BYTES and MAX_IMAGE_PIXELS."
+                    ),
                     "position": serializers.IntegerField(required=False, min_value=0),
                 },
             )
@@ -233,7 +276,9 @@ class MerchantProductImageDetailApi(APIView):
     permission_classes = [IsAuthenticated]
 
     def _image(self, request: Request, product_id: int, image_id: int) -> ProductImage:
-        image = selectors.product_image_get(product=_caller_product(request, product_id), image_id=image_id)
+        image = selectors.product_image_get(
+            product=_caller_product(request, product_id), image_id=image_id
+        )
         if image is None:
             raise Http404
         return image

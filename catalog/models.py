@@ -56,9 +56,7 @@ class Product(TimestampedModel):
     description = models.TextField(blank=True)
     brand = models.CharField(max_length=120, blank=True, db_index=True)
     category = models.CharField(max_length=120, blank=True, db_index=True)
-    price = models.DecimalField(
-        max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
-    )
+    price = models.DecimalField(max_digits=12, decimal_places=2, validators=[MinValueValidator(0)])
     currency = models.CharField(max_length=3, default="USD")
     in_stock = models.BooleanField(default=True)
     attributes = models.JSONField(default=dict, blank=True)

@@ -24,9 +24,19 @@ COLOURS: dict[str, tuple[int, int, int]] = {
 
 # category -> (singular noun, materials that make sense, price range, synonyms used in descriptions)
 CATEGORIES: dict[str, tuple[str, tuple[str, ...], tuple[int, int], tuple[str, ...]]] = {
-    "jackets": ("jacket", ("leather", "denim", "wool", "suede", "cotton"), (60, 400), ("coat", "outerwear")),
+    "jackets": (
+        "jacket",
+        ("leather", "denim", "wool", "suede", "cotton"),
+        (60, 400),
+        ("coat", "outerwear"),
+    ),
     "dresses": ("dress", ("cotton", "linen", "silk", "wool"), (30, 250), ("gown", "frock")),
-    "sneakers": ("sneaker", ("canvas", "leather", "suede", "mesh"), (40, 180), ("trainers", "running shoes")),
+    "sneakers": (
+        "sneaker",
+        ("canvas", "leather", "suede", "mesh"),
+        (40, 180),
+        ("trainers", "running shoes"),
+    ),
     "boots": ("boot", ("leather", "suede", "rubber"), (70, 300), ("ankle boots", "footwear")),
     "handbags": ("handbag", ("leather", "canvas", "suede"), (50, 600), ("purse", "tote")),
     "backpacks": ("backpack", ("canvas", "nylon", "leather"), (35, 200), ("rucksack", "daypack")),
@@ -97,7 +107,9 @@ def generate_products(count: int, *, seed: int = 7) -> list[SampleProduct]:
 def draw_product(product: SampleProduct, *, size: int = 512, variant: int = 0) -> bytes:
     """A JPEG of a simple drawing of the product in its colour."""
     rng = random.Random(f"{product.sku}-{variant}")
-    background = tuple(int(v) for v in (rng.randint(225, 250), rng.randint(225, 250), rng.randint(220, 245)))
+    background = tuple(
+        int(v) for v in (rng.randint(225, 250), rng.randint(225, 250), rng.randint(220, 245))
+    )
     image = Image.new("RGB", (size, size), background)
     draw = ImageDraw.Draw(image)
     colour = COLOURS[product.colour]
@@ -114,15 +126,37 @@ def draw_product(product: SampleProduct, *, size: int = 512, variant: int = 0) -
     shape = product.category
     if shape in ("jackets", "t-shirts"):
         sleeve = 78 if shape == "jackets" else 45
-        draw.polygon(poly([(30, 20), (70, 20), (92, sleeve - 10), (82, sleeve), (70, 40), (70, 88), (30, 88), (30, 40), (18, sleeve), (8, sleeve - 10)]), fill=colour)
+        draw.polygon(
+            poly(
+                [
+                    (30, 20),
+                    (70, 20),
+                    (92, sleeve - 10),
+                    (82, sleeve),
+                    (70, 40),
+                    (70, 88),
+                    (30, 88),
+                    (30, 40),
+                    (18, sleeve),
+                    (8, sleeve - 10),
+                ]
+            ),
+            fill=colour,
+        )
         if shape == "jackets":
             draw.line(poly([(50, 22), (50, 88)]), fill=accent, width=int(2 * s))
     elif shape == "dresses":
-        draw.polygon(poly([(40, 12), (60, 12), (64, 35), (82, 90), (18, 90), (36, 35)]), fill=colour)
+        draw.polygon(
+            poly([(40, 12), (60, 12), (64, 35), (82, 90), (18, 90), (36, 35)]), fill=colour
+        )
     elif shape in ("sneakers", "boots"):
         top = 25 if shape == "boots" else 50
-        draw.polygon(poly([(20, top), (45, top), (48, 62), (85, 68), (88, 80), (15, 80)]), fill=colour)
-        draw.rectangle(box(15, 80, 88, 86), fill=(235, 235, 235) if shape == "sneakers" else (40, 30, 25))
+        draw.polygon(
+            poly([(20, top), (45, top), (48, 62), (85, 68), (88, 80), (15, 80)]), fill=colour
+        )
+        draw.rectangle(
+            box(15, 80, 88, 86), fill=(235, 235, 235) if shape == "sneakers" else (40, 30, 25)
+        )
     elif shape == "handbags":
         draw.arc(box(32, 18, 68, 55), 180, 360, fill=accent, width=int(4 * s))
         draw.rounded_rectangle(box(20, 38, 80, 85), radius=int(6 * s), fill=colour)
@@ -130,7 +164,10 @@ def draw_product(product: SampleProduct, *, size: int = 512, variant: int = 0) -
         draw.rounded_rectangle(box(25, 15, 75, 88), radius=int(14 * s), fill=colour)
         draw.rounded_rectangle(box(33, 55, 67, 80), radius=int(5 * s), fill=accent)
     elif shape == "jeans":
-        draw.polygon(poly([(28, 12), (72, 12), (78, 90), (56, 90), (50, 40), (44, 90), (22, 90)]), fill=colour)
+        draw.polygon(
+            poly([(28, 12), (72, 12), (78, 90), (56, 90), (50, 40), (44, 90), (22, 90)]),
+            fill=colour,
+        )
     elif shape == "watches":
         draw.rectangle(box(42, 5, 58, 95), fill=accent)
         draw.ellipse(box(28, 30, 72, 74), fill=colour, outline=(60, 60, 60), width=int(2 * s))

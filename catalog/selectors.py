@@ -29,7 +29,9 @@ def product_list_for_user(
     return products.select_related("merchant").annotate(image_count=Count("images"))
 
 
-def product_get_for_user(*, user: AbstractBaseUser | AnonymousUser, product_id: int) -> Product | None:
+def product_get_for_user(
+    *, user: AbstractBaseUser | AnonymousUser, product_id: int
+) -> Product | None:
     return product_list_for_user(user=user).filter(pk=product_id).first()
 
 
@@ -43,7 +45,9 @@ def product_image_get(*, product: Product, image_id: int) -> ProductImage | None
 
 def products_for_results(*, product_ids: Sequence[int]) -> dict[int, Product]:
     """Hydrate a page of search results: one query, with the merchant joined."""
-    products = Product.objects.filter(pk__in=list(product_ids), is_active=True).select_related("merchant")
+    products = Product.objects.filter(pk__in=list(product_ids), is_active=True).select_related(
+        "merchant"
+    )
     return {product.pk: product for product in products}
 
 
@@ -54,7 +58,9 @@ def images_by_ids(*, image_ids: Iterable[int]) -> dict[int, ProductImage]:
 def product_with_images(*, product_id: int) -> Product | None:
     return (
         Product.objects.select_related("merchant")
-        .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")))
+        .prefetch_related(
+            Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
+        )
         .filter(pk=product_id)
         .first()
     )
@@ -73,10 +79,14 @@ def product_image_ids_needing_index(
     stale = Q(status=ProductImage.Status.PENDING, updated_at__lt=pending_before) | Q(
         status=ProductImage.Status.INDEXED
     ) & ~Q(model_revision=current_revision)
-    return list(ProductImage.objects.filter(stale).order_by("id").values_list("id", flat=True)[:limit])
+    return list(
+        ProductImage.objects.filter(stale).order_by("id").values_list("id", flat=True)[:limit]
+    )
 
 
-def product_image_ids_for_reindex(*, merchant_slug: str = "", after_id: int = 0) -> QuerySet[ProductImage]:
+def product_image_ids_for_reindex(
+    *, merchant_slug: str = "", after_id: int = 0
+) -> QuerySet[ProductImage]:
     images = ProductImage.objects.filter(pk__gt=after_id).order_by("id")
     if merchant_slug:
         images = images.filter(product__merchant__slug=merchant_slug)

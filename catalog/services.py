@@ -27,16 +27,27 @@ logger = logging.getLogger(__name__)
 
 MERCHANT_STAFF_GROUP = "Merchant staff"
 # Fields whose change the vector index must follow (they are in the points' payload).
-INDEXED_PRODUCT_FIELDS = frozenset({"price", "currency", "in_stock", "category", "brand", "is_active", "merchant"})
+INDEXED_PRODUCT_FIELDS = frozenset(
+    {"price", "currency", "in_stock", "category", "brand", "is_active", "merchant"}
+)
 # Fields that feed the product-text embedding and the keyword vector.
 TEXT_PRODUCT_FIELDS = frozenset({"title", "description", "brand", "category", "attributes", "sku"})
 PRODUCT_EDITABLE_FIELDS = (
-    "sku", "title", "description", "brand", "category", "price", "currency",
-    "in_stock", "attributes", "is_active",
+    "sku",
+    "title",
+    "description",
+    "brand",
+    "category",
+    "price",
+    "currency",
+    "in_stock",
+    "attributes",
+    "is_active",
 )
 
 
 # --- Merchants -----------------------------------------------------------------------------
+
 
 def merchant_staff_group() -> Group:
     """The group that lets merchant staff use the admin for their own catalogue."""
@@ -87,6 +98,7 @@ def user_create(*, username: str, password: str | None, email: str = "") -> Abst
 
 
 # --- Products ------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def product_create(
@@ -147,19 +159,29 @@ def product_update(*, product: Product, data: dict[str, Any]) -> Product:
 @transaction.atomic
 def product_delete(*, product: Product) -> None:
     product_id = product.pk
-    files = [name for image in product.images.all() for name in (image.file.name, image.thumbnail.name) if name]
+    files = [
+        name
+        for image in product.images.all()
+        for name in (image.file.name, image.thumbnail.name)
+        if name
+    ]
     product.delete()
     transaction.on_commit(lambda: _delete_files(files))
     signals.product_deleted.send(sender=Product, product_id=product_id)
 
 
 def _announce_product_change(product: Product, changed: set[str]) -> None:
-    signals.product_changed.send(sender=Product, product_id=product.pk, changed_fields=frozenset(changed))
+    signals.product_changed.send(
+        sender=Product, product_id=product.pk, changed_fields=frozenset(changed)
+    )
 
 
 # --- Images --------------------------------------------------------------------------------
 
-def product_image_create(*, product: Product, data: bytes, position: int | None = None) -> ProductImage:
+
+def product_image_create(
+    *, product: Product, data: bytes, position: int | None = None
+) -> ProductImage:
     """Validate, normalise and store one merchant image; it starts `pending`.
 
     Refusals raise ValidationError({"image": ...}) and leave no row and no stored file.
@@ -183,16 +205,22 @@ def product_image_create(*, product: Product, data: bytes, position: int | None 
     stored: list[str] = []
     try:
         with transaction.atomic():
-            image.file.save(f"{stem}.{normalised.extension}", ContentFile(normalised.content), save=False)
+            image.file.save(
+                f"{stem}.{normalised.extension}", ContentFile(normalised.content), save=False
+            )
             stored.append(image.file.name)
-            image.thumbnail.save(f"{stem}-thumb.webp", ContentFile(make_thumbnail(normalised.content)), save=False)
+            image.thumbnail.save(
+                f"{stem}-thumb.webp", ContentFile(make_thumbnail(normalised.content)), save=False
+            )
             stored.append(image.thumbnail.name)
             image.full_clean()
             image.save()
             signals.image_added.send(sender=ProductImage, image_id=image.pk, product_id=product.pk)
     except IntegrityError:
         _delete_files(stored)
-        raise ValidationError({"image": "This product already has this image."}, code="duplicate") from None
+        raise ValidationError(
+            {"image": "This product already has this image."}, code="duplicate"
+        ) from None
     except BaseException:
         _delete_files(stored)
         raise
@@ -225,6 +253,7 @@ def _delete_files(names: Iterable[str]) -> None:
 
 # --- Indexing status (the only catalogue rows the search side writes, through here) ---------
 
+
 def product_image_mark_indexed(*, image_id: int, model_revision: str) -> None:
     ProductImage.objects.filter(pk=image_id).update(
         status=ProductImage.Status.INDEXED,
@@ -252,7 +281,9 @@ def product_image_mark_pending(*, image_ids: Iterable[int]) -> int:
 @transaction.atomic
 def products_reindex_request(*, product_ids: Iterable[int]) -> int:
     """Mark the products' images pending and ask the workers to embed them again."""
-    image_ids = list(ProductImage.objects.filter(product_id__in=list(product_ids)).values_list("id", flat=True))
+    image_ids = list(
+        ProductImage.objects.filter(product_id__in=list(product_ids)).values_list("id", flat=True)
+    )
     product_image_mark_pending(image_ids=image_ids)
     if image_ids:
         signals.images_reindex_requested.send(sender=ProductImage, image_ids=image_ids)
@@ -262,6 +293,9 @@ def products_reindex_request(*, product_ids: Iterable[int]) -> int:
 def product_images_mark_indexed(*, image_ids: Iterable[int], model_revision: str) -> int:
     now = timezone.now()
     return ProductImage.objects.filter(pk__in=list(image_ids)).update(
-        status=ProductImage.Status.INDEXED, model_revision=model_revision, failure_reason="",
-        indexed_at=now, updated_at=now,
+        status=ProductImage.Status.INDEXED,
+        model_revision=model_revision,
+        failure_reason="",
+        indexed_at=now,
+        updated_at=now,
     )

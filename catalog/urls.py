@@ -5,8 +5,14 @@ from catalog import apis
 
 urlpatterns = [
     path("auth/token/", ObtainAuthToken.as_view(), name="auth-token"),
-    path("merchant/products/", apis.MerchantProductListCreateApi.as_view(), name="merchant-products"),
-    path("merchant/products/<int:product_id>/", apis.MerchantProductDetailApi.as_view(), name="merchant-product"),
+    path(
+        "merchant/products/", apis.MerchantProductListCreateApi.as_view(), name="merchant-products"
+    ),
+    path(
+        "merchant/products/<int:product_id>/",
+        apis.MerchantProductDetailApi.as_view(),
+        name="merchant-product",
+    ),
     path(
         "merchant/products/<int:product_id>/images/",
         apis.MerchantProductImageListCreateApi.as_view(),

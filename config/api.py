@@ -33,7 +33,9 @@ def _flatten(detail: Any, prefix: str = "") -> list[str]:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+        exc = exceptions.ValidationError(
+            detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -48,7 +50,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 def _wants_json(request) -> bool:
-    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+    return request.path.startswith("/api/") or "application/json" in request.headers.get(
+        "Accept", ""
+    )
 
 
 def handler404(request, exception=None):
@@ -66,5 +70,7 @@ def handler500(request):
     from django.views.defaults import server_error
 
     if _wants_json(request):
-        return JsonResponse({"detail": "Something went wrong on our side; it has been logged."}, status=500)
+        return JsonResponse(
+            {"detail": "Something went wrong on our side; it has been logged."}, status=500
+        )
     return server_error(request)

@@ -18,8 +18,10 @@ def _configure(sender: Celery, **kwargs: object) -> None:
     sender.conf.update(
         task_default_queue="default",
         task_queues=(Queue("default"), Queue(settings.EMBEDDING_QUEUE)),
-        task_routes={"workers.tasks.embed_images": {"queue": settings.EMBEDDING_QUEUE},
-                     "workers.tasks.embed_product_text": {"queue": settings.EMBEDDING_QUEUE}},
+        task_routes={
+            "workers.tasks.embed_images": {"queue": settings.EMBEDDING_QUEUE},
+            "workers.tasks.embed_product_text": {"queue": settings.EMBEDDING_QUEUE},
+        },
         # Points have deterministic ids, so running a task twice is harmless: ack after the
         # work, and give a task back to the queue when its worker dies mid-way.
         task_acks_late=True,

@@ -3,8 +3,15 @@
 ERROR_SCHEMA = {
     "type": "object",
     "properties": {
-        "detail": {"type": "string", "description": "What went wrong, in words a person can act on."},
-        "errors": {"type": "object", "additionalProperties": True, "description": "Per-field messages (400 only)."},
+        "detail": {
+            "type": "string",
+            "description": "What went wrong, in words a person can act on.",
+        },
+        "errors": {
+            "type": "object",
+            "additionalProperties": True,
+            "description": "Per-field messages (400 only).",
+        },
     },
     "required": ["detail"],
 }
@@ -33,6 +40,11 @@ def add_error_responses(result, generator, request, public):
             for status, description in ERRORS.items():
                 operation["responses"].setdefault(
                     status,
-                    {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                    {
+                        "description": description,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                        },
+                    },
                 )
     return result

@@ -21,19 +21,33 @@ from config.metrics import SEARCH_STAGE_SECONDS, SEARCHES
 from search import query as search_service
 from search.encoders import ModelUnavailable
 from search.rerank_step import rerank_outcome
-from search.uploads import InMemoryCappedUploadHandler
 from search.throttles import RerankThrottle, SearchPhotoThrottle, SearchTextThrottle
+from search.uploads import InMemoryCappedUploadHandler
 from search.vector_index.base import SearchFilter, VectorStoreUnavailable
 
 logger = logging.getLogger(__name__)
 
 
 class FiltersSerializer(serializers.Serializer):
-    category = serializers.ListField(child=serializers.CharField(max_length=120), required=False, max_length=50, help_text="One category or several (any of them).")
-    brand = serializers.ListField(child=serializers.CharField(max_length=120), required=False, max_length=50, help_text="One brand or several (any of them).")
+    category = serializers.ListField(
+        child=serializers.CharField(max_length=120),
+        required=False,
+        max_length=50,
+        help_text="One category or several (any of them).",
+    )
+    brand = serializers.ListField(
+        child=serializers.CharField(max_length=120),
+        required=False,
+        max_length=50,
+        help_text="One brand or several (any of them).",
+    )
     merchant = serializers.SlugField(required=False, help_text="Merchant slug.")
-    price_min = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
-    price_max = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
+    price_min = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False
+    )
+    price_max = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False
+    )
     in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
 
     def to_internal_value(self, data):
@@ -41,7 +55,12 @@ class FiltersSerializer(serializers.Serializer):
             raise ValidationError("Expected an object of filters.")
         unknown = sorted(set(data) - set(self.fields))
         if unknown:
-            raise ValidationError({name: f"Unknown filter; known filters: {', '.join(self.fields)}." for name in unknown})
+            raise ValidationError(
+                {
+                    name: f"Unknown filter; known filters: {', '.join(self.fields)}."
+                    for name in unknown
+                }
+            )
         data = dict(data)
         for many in ("category", "brand"):
             if isinstance(data.get(many), str):
@@ -64,22 +83,48 @@ class LegWeightsSerializer(serializers.Serializer):
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
-                raise ValidationError({name: "Unknown leg; legs are image, text and keywords." for name in unknown})
+                raise ValidationError(
+                    {name: "Unknown leg; legs are image, text and keywords." for name in unknown}
+                )
         return super().to_internal_value(data)
 
 
 class SearchInputSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=settings.SEARCH_MAX_TEXT_LENGTH, required=False, allow_blank=True, trim_whitespace=True)
+    text = serializers.CharField(
+        max_length=settings.SEARCH_MAX_TEXT_LENGTH,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=True,
+    )
     not_ = serializers.CharField(
-        max_length=settings.SEARCH_MAX_TEXT_LENGTH, required=False, allow_blank=True, source="negative",
+        max_length=settings.SEARCH_MAX_TEXT_LENGTH,
+        required=False,
+        allow_blank=True,
+        source="negative",
         help_text=f"Negative text: moves the query away from this concept, q' = normalise(q - {settings.SEARCH_NEGATIVE_WEIGHT} * not).",
     )
     filters = FiltersSerializer(required=False)
     limit = serializers.IntegerField(min_value=1, max_value=settings.SEARCH_MAX_LIMIT, default=20)
     offset = serializers.IntegerField(min_value=0, max_value=10_000, default=0)
-    min_score = serializers.FloatField(min_value=-1, max_value=1, required=False, allow_null=True, default=None, help_text="Minimum cosine similarity of the image leg.")
-    text_weight = serializers.FloatField(min_value=0, max_value=1, required=False, allow_null=True, default=None, help_text="Share of the text in a text+photo query (default 0.5).")
-    weights = LegWeightsSerializer(required=False, help_text="Per-request leg weights for fusion (0 switches a leg off).")
+    min_score = serializers.FloatField(
+        min_value=-1,
+        max_value=1,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Minimum cosine similarity of the image leg.",
+    )
+    text_weight = serializers.FloatField(
+        min_value=0,
+        max_value=1,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Share of the text in a text+photo query (default 0.5).",
+    )
+    weights = LegWeightsSerializer(
+        required=False, help_text="Per-request leg weights for fusion (0 switches a leg off)."
+    )
     rerank = serializers.BooleanField(default=False)
 
     def __init__(self, *args, **kwargs):
@@ -93,7 +138,9 @@ class SearchInputSerializer(serializers.Serializer):
 
 
 class SearchPhotoInputSerializer(SearchInputSerializer):
-    image = serializers.FileField(required=False, help_text="The shopper's photo: JPEG, PNG or WebP. Kept in memory only.")
+    image = serializers.FileField(
+        required=False, help_text="The shopper's photo: JPEG, PNG or WebP. Kept in memory only."
+    )
 
 
 class ResultSerializer(serializers.Serializer):
@@ -110,8 +157,13 @@ class ResultSerializer(serializers.Serializer):
     image_url = serializers.CharField(allow_null=True)
     thumbnail_url = serializers.CharField(allow_null=True)
     score = serializers.FloatField()
-    legs = serializers.DictField(child=serializers.IntegerField(), help_text="Rank of this product in each leg that found it.")
-    reranked_by = serializers.CharField(allow_null=True, help_text="The model that re-ordered this result, when one did.")
+    legs = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Rank of this product in each leg that found it.",
+    )
+    reranked_by = serializers.CharField(
+        allow_null=True, help_text="The model that re-ordered this result, when one did."
+    )
 
 
 class PriceBandSerializer(serializers.Serializer):
@@ -135,7 +187,10 @@ class SearchOutputSerializer(serializers.Serializer):
     facets = FacetsSerializer()
     legs = serializers.ListField(child=serializers.CharField())
     took_ms = serializers.FloatField()
-    stages = serializers.DictField(child=serializers.FloatField(), help_text="Milliseconds per stage: encode, vector_search, hydrate, rerank.")
+    stages = serializers.DictField(
+        child=serializers.FloatField(),
+        help_text="Milliseconds per stage: encode, vector_search, hydrate, rerank.",
+    )
     reranked = serializers.BooleanField()
     rerank_model = serializers.CharField(allow_null=True)
     rerank_reason = serializers.CharField(allow_null=True)
@@ -192,7 +247,9 @@ def _render(outcome: search_service.SearchOutcome, *, limit: int, offset: int) -
 
 def _run(query: search_service.SearchQuery, *, rerank: bool, request: Request, view) -> Response:
     if rerank and not RerankThrottle().allow_request(request, view):
-        raise Throttled(detail="Too many re-ranked searches; try again shortly or search without rerank.")
+        raise Throttled(
+            detail="Too many re-ranked searches; try again shortly or search without rerank."
+        )
     try:
         outcome = search_service.search(query)
         if rerank:
@@ -203,7 +260,9 @@ def _run(query: search_service.SearchQuery, *, rerank: bool, request: Request, v
         raise ValidationError({exc.field: str(exc)}) from None
     except VectorStoreUnavailable as exc:
         logger.warning("vector store unavailable: %s", exc)
-        raise ServiceUnavailable("The search index is not answering right now; try again shortly.") from None
+        raise ServiceUnavailable(
+            "The search index is not answering right now; try again shortly."
+        ) from None
     except ModelUnavailable as exc:
         raise ServiceUnavailable(f"Photo search is not available on this server: {exc}") from None
     SEARCHES.labels(query_type=outcome.query_type).inc()
@@ -227,7 +286,10 @@ class SearchApi(APIView):
 
     @extend_schema(
         operation_id="search",
-        request={"application/json": SearchInputSerializer, "multipart/form-data": SearchPhotoInputSerializer},
+        request={
+            "application/json": SearchInputSerializer,
+            "multipart/form-data": SearchPhotoInputSerializer,
+        },
         responses={200: SearchOutputSerializer},
         description=(
             "JSON for a text query; multipart with `image` (and optional `text`, `text_weight`) for a photo "
@@ -303,11 +365,16 @@ class ProductSimilarApi(APIView):
     @extend_schema(
         operation_id="products_similar",
         parameters=[
-            OpenApiParameter("limit", int, description=f"1..{settings.SEARCH_MAX_LIMIT}, default 20"),
+            OpenApiParameter(
+                "limit", int, description=f"1..{settings.SEARCH_MAX_LIMIT}, default 20"
+            ),
             OpenApiParameter("offset", int, description="default 0"),
-            OpenApiParameter("category", str, many=True), OpenApiParameter("brand", str, many=True),
-            OpenApiParameter("merchant", str), OpenApiParameter("price_min", float),
-            OpenApiParameter("price_max", float), OpenApiParameter("in_stock", bool),
+            OpenApiParameter("category", str, many=True),
+            OpenApiParameter("brand", str, many=True),
+            OpenApiParameter("merchant", str),
+            OpenApiParameter("price_min", float),
+            OpenApiParameter("price_max", float),
+            OpenApiParameter("in_stock", bool),
         ],
         responses={200: SearchOutputSerializer},
     )
@@ -322,10 +389,29 @@ class ProductSimilarApi(APIView):
         for name in ("merchant", "price_min", "price_max", "in_stock"):
             if name in params:
                 raw_filters[name] = params[name]
-        unknown = sorted(set(params) - {"limit", "offset", "category", "brand", "merchant", "price_min", "price_max", "in_stock", "format"})
+        unknown = sorted(
+            set(params)
+            - {
+                "limit",
+                "offset",
+                "category",
+                "brand",
+                "merchant",
+                "price_min",
+                "price_max",
+                "in_stock",
+                "format",
+            }
+        )
         if unknown:
             raise ValidationError({name: "Unknown parameter." for name in unknown})
-        paging = SearchInputSerializer(data={"limit": params.get("limit", 20), "offset": params.get("offset", 0), "filters": raw_filters})
+        paging = SearchInputSerializer(
+            data={
+                "limit": params.get("limit", 20),
+                "offset": params.get("offset", 0),
+                "filters": raw_filters,
+            }
+        )
         paging.is_valid(raise_exception=True)
         values = paging.validated_data
         query = search_service.SearchQuery(

@@ -23,7 +23,12 @@ class IndexStatus:
 
     @property
     def consistent(self) -> bool:
-        return not (self.missing_images or self.orphan_image_points or self.missing_products or self.orphan_product_points)
+        return not (
+            self.missing_images
+            or self.orphan_image_points
+            or self.missing_products
+            or self.orphan_product_points
+        )
 
 
 def index_status() -> IndexStatus:
@@ -37,24 +42,36 @@ def index_status() -> IndexStatus:
     )
     if image_collection:
         _, encoder = generations.live_images(index)
-        points = {payload.get("image_id"): point_id for point_id, payload in index.scroll(image_collection)}
+        points = {
+            payload.get("image_id"): point_id
+            for point_id, payload in index.scroll(image_collection)
+        }
         status.image_points = len(points)
         rows = dict(ProductImage.objects.values_list("id", "status"))
         status.missing_images = sorted(
-            image_id for image_id, state in rows.items() if state == ProductImage.Status.INDEXED and image_id not in points
+            image_id
+            for image_id, state in rows.items()
+            if state == ProductImage.Status.INDEXED and image_id not in points
         )
-        status.orphan_image_points = sorted(point_id for image_id, point_id in points.items() if image_id not in rows)
+        status.orphan_image_points = sorted(
+            point_id for image_id, point_id in points.items() if image_id not in rows
+        )
         status.stale_images = sorted(
             ProductImage.objects.filter(status=ProductImage.Status.INDEXED)
             .exclude(model_revision=encoder.model_key)
             .values_list("id", flat=True)
         )
     if product_collection:
-        points = {payload.get("product_id"): point_id for point_id, payload in index.scroll(product_collection)}
+        points = {
+            payload.get("product_id"): point_id
+            for point_id, payload in index.scroll(product_collection)
+        }
         status.product_points = len(points)
         product_ids = set(Product.objects.values_list("id", flat=True))
         status.missing_products = sorted(product_ids - set(points))
-        status.orphan_product_points = sorted(point_id for product_id, point_id in points.items() if product_id not in product_ids)
+        status.orphan_product_points = sorted(
+            point_id for product_id, point_id in points.items() if product_id not in product_ids
+        )
     return status
 
 
@@ -62,15 +79,24 @@ def reconcile(*, batch_size: int = 32) -> dict[str, int]:
     """Make the vector index match PostgreSQL: index what is missing or stale, drop orphans."""
     status = index_status()
     index = get_vector_index()
-    repaired = {"images_indexed": 0, "image_points_deleted": 0, "products_indexed": 0, "product_points_deleted": 0}
+    repaired = {
+        "images_indexed": 0,
+        "image_points_deleted": 0,
+        "products_indexed": 0,
+        "product_points_deleted": 0,
+    }
     if status.orphan_image_points and status.image_collection:
         index.delete_points(status.image_collection, ids=status.orphan_image_points)
         repaired["image_points_deleted"] = len(status.orphan_image_points)
     if status.orphan_product_points and status.product_collection:
         index.delete_points(status.product_collection, ids=status.orphan_product_points)
         repaired["product_points_deleted"] = len(status.orphan_product_points)
-    pending = list(ProductImage.objects.filter(status=ProductImage.Status.PENDING).values_list("id", flat=True))
-    for chunk in indexing.iter_chunks(sorted(set(status.missing_images + status.stale_images + pending)), batch_size):
+    pending = list(
+        ProductImage.objects.filter(status=ProductImage.Status.PENDING).values_list("id", flat=True)
+    )
+    for chunk in indexing.iter_chunks(
+        sorted(set(status.missing_images + status.stale_images + pending)), batch_size
+    ):
         report = indexing.index_images(chunk)
         repaired["images_indexed"] += len(report.indexed) + len(report.reused)
     for chunk in indexing.iter_chunks(status.missing_products, 256):

@@ -86,10 +86,18 @@ def reset() -> None:
     forget_aliases()
 
 
-def record_generation(*, kind: str, collection: str, model_name: str, revision: str, model_key: str, dim: int) -> IndexGeneration:
+def record_generation(
+    *, kind: str, collection: str, model_name: str, revision: str, model_key: str, dim: int
+) -> IndexGeneration:
     generation, _ = IndexGeneration.objects.update_or_create(
         collection=collection,
-        defaults={"kind": kind, "model_name": model_name, "model_revision": revision, "model_key": model_key, "dim": dim},
+        defaults={
+            "kind": kind,
+            "model_name": model_name,
+            "model_revision": revision,
+            "model_key": model_key,
+            "dim": dim,
+        },
     )
     return generation
 
@@ -110,8 +118,14 @@ def live_images(index: VectorIndex | None = None) -> tuple[str, ClipEncoder]:
     target = image_collection_name(encoder.model_key)
     with _lock:
         index.ensure_collection(target, dense={IMAGE_VECTOR: encoder.dim})
-        record_generation(kind=IndexGeneration.Kind.IMAGES, collection=target, model_name=encoder.model_name,
-                          revision=encoder.revision, model_key=encoder.model_key, dim=encoder.dim)
+        record_generation(
+            kind=IndexGeneration.Kind.IMAGES,
+            collection=target,
+            model_name=encoder.model_name,
+            revision=encoder.revision,
+            model_key=encoder.model_key,
+            dim=encoder.dim,
+        )
         index.set_alias(alias, target)
     forget_aliases()
     return target, encoder
@@ -127,8 +141,14 @@ def live_products(index: VectorIndex | None = None) -> tuple[str, TextEncoder]:
     target = product_collection_name(encoder.model_key)
     with _lock:
         index.ensure_collection(target, dense={TEXT_VECTOR: encoder.dim}, sparse=(KEYWORD_VECTOR,))
-        record_generation(kind=IndexGeneration.Kind.PRODUCTS, collection=target, model_name=encoder.model_name,
-                          revision=encoder.revision, model_key=encoder.model_key, dim=encoder.dim)
+        record_generation(
+            kind=IndexGeneration.Kind.PRODUCTS,
+            collection=target,
+            model_name=encoder.model_name,
+            revision=encoder.revision,
+            model_key=encoder.model_key,
+            dim=encoder.dim,
+        )
         index.set_alias(alias, target)
     forget_aliases()
     return target, encoder
@@ -142,7 +162,11 @@ def live_image_encoder_if_any(index: VectorIndex | None = None) -> tuple[str | N
         return None, get_clip_encoder()
     model = _generation_models.get(target)
     if model is None:
-        generation = IndexGeneration.objects.filter(collection=target).only("model_name", "model_revision").first()
+        generation = (
+            IndexGeneration.objects.filter(collection=target)
+            .only("model_name", "model_revision")
+            .first()
+        )
         if generation is None:
             return target, get_clip_encoder()
         model = _generation_models[target] = (generation.model_name, generation.model_revision)

@@ -17,16 +17,21 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 
 from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
-from catalog.models import Product, ProductImage
+from catalog.models import Product
 from search import generations
 from search.encoders import ClipEncoder, UnreadableImage, get_clip_encoder
-from search.generations import IMAGE_VECTOR, KEYWORD_VECTOR, TEXT_VECTOR, images_alias, products_alias
+from search.generations import (
+    IMAGE_VECTOR,
+    KEYWORD_VECTOR,
+    TEXT_VECTOR,
+    images_alias,
+    products_alias,
+)
 from search.keywords import keyword_document_vector
 from search.models import ImageEmbedding, ProductTextEmbedding
 from search.text_encoder import TextEncoder, get_text_encoder, product_text
@@ -73,6 +78,7 @@ def text_of(product: Product) -> str:
 
 # --- Images --------------------------------------------------------------------------------------
 
+
 @dataclass
 class IndexReport:
     indexed: list[int] = field(default_factory=list)
@@ -109,14 +115,19 @@ def index_images(
     else:
         target, encoder = collection, encoder or get_clip_encoder()
     report = IndexReport()
-    images = {image.pk: image for image in catalog_selectors.product_images_for_indexing(image_ids=image_ids)}
+    images = {
+        image.pk: image
+        for image in catalog_selectors.product_images_for_indexing(image_ids=image_ids)
+    }
     report.missing = [image_id for image_id in image_ids if image_id not in images]
     if not images:
         return report
 
     stored = {
         row.image_id: row
-        for row in ImageEmbedding.objects.filter(image_id__in=list(images), model_key=encoder.model_key)
+        for row in ImageEmbedding.objects.filter(
+            image_id__in=list(images), model_key=encoder.model_key
+        )
     }
     vectors: dict[int, np.ndarray] = {}
     to_encode = []
@@ -158,10 +169,15 @@ def index_images(
             ImageEmbedding.objects.update_or_create(
                 image_id=image_id,
                 model_key=encoder.model_key,
-                defaults={"vector": ImageEmbedding.to_bytes(vectors[image_id]), "sha256": images[image_id].sha256},
+                defaults={
+                    "vector": ImageEmbedding.to_bytes(vectors[image_id]),
+                    "sha256": images[image_id].sha256,
+                },
             )
         if live:
-            catalog_services.product_images_mark_indexed(image_ids=list(vectors), model_revision=encoder.model_key)
+            catalog_services.product_images_mark_indexed(
+                image_ids=list(vectors), model_revision=encoder.model_key
+            )
         for image_id, reason in report.failed.items():
             catalog_services.product_image_mark_failed(image_id=image_id, reason=reason)
     return report
@@ -170,10 +186,13 @@ def index_images(
 def delete_image_points(*, image_id: int) -> None:
     index = get_vector_index()
     for collection in _collections_of(index, images_alias()):
-        index.delete_points(collection, ids=[image_point_id(image_id, _model_key_of(collection, images_alias()))])
+        index.delete_points(
+            collection, ids=[image_point_id(image_id, _model_key_of(collection, images_alias()))]
+        )
 
 
 # --- Products ------------------------------------------------------------------------------------
+
 
 def index_products(
     product_ids: Sequence[int],
@@ -195,7 +214,9 @@ def index_products(
     shas = {pk: hashlib.sha256(text.encode()).hexdigest() for pk, text in texts.items()}
     stored = {
         row.product_id: row
-        for row in ProductTextEmbedding.objects.filter(product_id__in=list(texts), model_key=encoder.model_key)
+        for row in ProductTextEmbedding.objects.filter(
+            product_id__in=list(texts), model_key=encoder.model_key
+        )
     }
     vectors = {pk: row.as_array() for pk, row in stored.items() if row.text_sha256 == shas[pk]}
     stale = [pk for pk in texts if pk not in vectors]
@@ -207,12 +228,18 @@ def index_products(
                 ProductTextEmbedding.objects.update_or_create(
                     product_id=pk,
                     model_key=encoder.model_key,
-                    defaults={"vector": ProductTextEmbedding.to_bytes(vector), "text_sha256": shas[pk]},
+                    defaults={
+                        "vector": ProductTextEmbedding.to_bytes(vector),
+                        "text_sha256": shas[pk],
+                    },
                 )
     points = [
         PointData(
             id=product_point_id(product.pk, encoder.model_key),
-            vectors={TEXT_VECTOR: vectors[product.pk], KEYWORD_VECTOR: keyword_document_vector(texts[product.pk])},
+            vectors={
+                TEXT_VECTOR: vectors[product.pk],
+                KEYWORD_VECTOR: keyword_document_vector(texts[product.pk]),
+            },
             payload={**product_payload(product), "text_model": encoder.model_key},
         )
         for product in products

@@ -34,19 +34,30 @@ class ImageEmbedding(StoredEmbedding):
     class Meta:
         ordering = ["image_id", "model_key"]
         constraints = [
-            models.UniqueConstraint(fields=["image", "model_key"], name="unique_image_embedding_per_model")
+            models.UniqueConstraint(
+                fields=["image", "model_key"], name="unique_image_embedding_per_model"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"embedding of image {self.image_id} by {self.model_key}"
 
 
 class ProductTextEmbedding(StoredEmbedding):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="text_embeddings")
-    text_sha256 = models.CharField(max_length=64)  # of the product text the vector was computed from
+    # sha256 of the product text the vector was computed from
+    text_sha256 = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["product_id", "model_key"]
         constraints = [
-            models.UniqueConstraint(fields=["product", "model_key"], name="unique_text_embedding_per_model")
+            models.UniqueConstraint(
+                fields=["product", "model_key"], name="unique_text_embedding_per_model"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"text embedding of product {self.product_id} by {self.model_key}"
 
 
 class IndexGeneration(models.Model):

@@ -36,7 +36,12 @@ logger = logging.getLogger(__name__)
 RRF_K = 60
 LEGS = ("image", "text", "keywords")
 PRICE_BANDS: tuple[tuple[float, float | None], ...] = (
-    (0, 25), (25, 50), (50, 100), (100, 250), (250, 500), (500, None),
+    (0, 25),
+    (25, 50),
+    (50, 100),
+    (100, 250),
+    (250, 500),
+    (500, None),
 )
 
 _text_cache = EmbeddingCache(settings.SEARCH_TEXT_CACHE_SIZE)
@@ -148,12 +153,16 @@ def _normalise(vector: np.ndarray) -> np.ndarray:
 
 
 def clip_text_vector(text: str, encoder: ClipEncoder) -> np.ndarray:
-    return _text_cache.get_or_compute(("clip", encoder.model_key, text), lambda: encoder.encode_texts([text])[0])
+    return _text_cache.get_or_compute(
+        ("clip", encoder.model_key, text), lambda: encoder.encode_texts([text])[0]
+    )
 
 
 def product_text_vector(text: str) -> np.ndarray:
     encoder = get_text_encoder()
-    return _text_cache.get_or_compute(("text", encoder.model_key, text), lambda: encoder.encode([text])[0])
+    return _text_cache.get_or_compute(
+        ("text", encoder.model_key, text), lambda: encoder.encode([text])[0]
+    )
 
 
 def search(query: SearchQuery) -> SearchOutcome:
@@ -177,7 +186,10 @@ def search(query: SearchQuery) -> SearchOutcome:
         if query.similar_to is not None:
             image_vector = _similar_vector(query.similar_to, clip.model_key)
             if image_vector is None:
-                raise SearchInputError("product", "This product has no indexed images yet, so nothing can be compared to it.")
+                raise SearchInputError(
+                    "product",
+                    "This product has no indexed images yet, so nothing can be compared to it.",
+                )
         else:
             image_vector, clip_notice = _clip_vector(query, weights, clip)
             if clip_notice:
@@ -185,7 +197,10 @@ def search(query: SearchQuery) -> SearchOutcome:
             if query.text and weights.get("text", 0) > 0 and live_products:
                 text_vector = product_text_vector(query.text)
                 if query.negative:
-                    text_vector = _normalise(text_vector - settings.SEARCH_NEGATIVE_WEIGHT * product_text_vector(query.negative))
+                    text_vector = _normalise(
+                        text_vector
+                        - settings.SEARCH_NEGATIVE_WEIGHT * product_text_vector(query.negative)
+                    )
             if query.text and weights.get("keywords", 0) > 0 and live_products:
                 sparse = keyword_query_vector(query.text)
                 if not sparse.indices:
@@ -197,29 +212,46 @@ def search(query: SearchQuery) -> SearchOutcome:
     leg_hits: dict[str, list[Hit]] = {}
     search_filter = query.filter
     if query.similar_to is not None:
-        search_filter = replace(search_filter, exclude_product_ids=(*search_filter.exclude_product_ids, query.similar_to))
+        search_filter = replace(
+            search_filter,
+            exclude_product_ids=(*search_filter.exclude_product_ids, query.similar_to),
+        )
     single_leg = sum(v is not None for v in (image_vector, text_vector, sparse)) == 1
     with watch.measure("vector_search"):
         if image_vector is not None:
             fetch = query.offset + query.limit if single_leg else depth
             start = query.offset if single_leg else 0
             hits = index.query(
-                live_images, vector_name=generations.IMAGE_VECTOR, vector=image_vector,
-                filter=search_filter, limit=fetch - start, offset=start, score_threshold=query.min_score,
+                live_images,
+                vector_name=generations.IMAGE_VECTOR,
+                vector=image_vector,
+                filter=search_filter,
+                limit=fetch - start,
+                offset=start,
+                score_threshold=query.min_score,
             )
             leg_hits["image"] = hits
         if text_vector is not None:
             leg_hits["text"] = index.query(
-                live_products, vector_name=generations.TEXT_VECTOR, vector=text_vector,
-                filter=search_filter, limit=depth,
+                live_products,
+                vector_name=generations.TEXT_VECTOR,
+                vector=text_vector,
+                filter=search_filter,
+                limit=depth,
             )
         if sparse is not None:
             leg_hits["keywords"] = index.query(
-                live_products, vector_name=generations.KEYWORD_VECTOR, vector=sparse,
-                filter=search_filter, limit=depth,
+                live_products,
+                vector_name=generations.KEYWORD_VECTOR,
+                vector=sparse,
+                filter=search_filter,
+                limit=depth,
             )
         if single_leg and "image" in leg_hits:
-            ranked = [_item_from_hit(hit, "image", query.offset + i + 1) for i, hit in enumerate(leg_hits["image"])]
+            ranked = [
+                _item_from_hit(hit, "image", query.offset + i + 1)
+                for i, hit in enumerate(leg_hits["image"])
+            ]
             page = ranked
         else:
             ranked = fuse(leg_hits, weights)
@@ -241,7 +273,9 @@ def search(query: SearchQuery) -> SearchOutcome:
     )
 
 
-def _clip_vector(query: SearchQuery, weights: dict[str, float], encoder: ClipEncoder) -> tuple[np.ndarray | None, str | None]:
+def _clip_vector(
+    query: SearchQuery, weights: dict[str, float], encoder: ClipEncoder
+) -> tuple[np.ndarray | None, str | None]:
     """The image leg's query vector, or None with a notice when CLIP cannot run."""
     wants_text_leg = bool(query.text) and weights.get("image", 0) > 0
     if query.image is None and not wants_text_leg:
@@ -250,12 +284,17 @@ def _clip_vector(query: SearchQuery, weights: dict[str, float], encoder: ClipEnc
         photo = encoder.encode_images([query.image])[0] if query.image is not None else None
         words = clip_text_vector(query.text, encoder) if query.text else None
         if query.negative and words is not None:
-            words = _normalise(words - settings.SEARCH_NEGATIVE_WEIGHT * clip_text_vector(query.negative, encoder))
+            words = _normalise(
+                words - settings.SEARCH_NEGATIVE_WEIGHT * clip_text_vector(query.negative, encoder)
+            )
     except ModelUnavailable as exc:
         if query.image is not None:
             raise
         logger.warning("CLIP unavailable; text search runs on the text legs only: %s", exc)
-        return None, "Image similarity is off: the CLIP model is not available on this server (see CLIP_MODEL)."
+        return (
+            None,
+            "Image similarity is off: the CLIP model is not available on this server (see CLIP_MODEL).",
+        )
     if photo is not None and words is not None:
         weight = 0.5 if query.text_weight is None else query.text_weight
         return _normalise(weight * words + (1 - weight) * photo), None
@@ -292,7 +331,9 @@ def fuse(leg_hits: dict[str, list[Hit]], weights: dict[str, float]) -> list[Resu
             product_id = int(hit.payload["product_id"])
             item = items.get(product_id)
             if item is None:
-                item = items[product_id] = ResultItem(product_id=product_id, score=0.0, image_id=None, legs={}, leg_scores={})
+                item = items[product_id] = ResultItem(
+                    product_id=product_id, score=0.0, image_id=None, legs={}, leg_scores={}
+                )
             item.score += weight / (RRF_K + rank)
             item.legs[leg] = rank
             item.leg_scores[leg] = float(hit.score)
@@ -347,7 +388,9 @@ def hydrate(items: Sequence[ResultItem]) -> list[ResultItem]:
     first_image = ProductImage.objects.filter(product=OuterRef("pk")).order_by("position", "id")
     products = {
         product.pk: product
-        for product in Product.objects.filter(pk__in=[item.product_id for item in items], is_active=True)
+        for product in Product.objects.filter(
+            pk__in=[item.product_id for item in items], is_active=True
+        )
         .select_related("merchant")
         .annotate(
             first_image_id=Subquery(first_image.values("id")[:1]),

@@ -59,8 +59,12 @@ def reindex_images(
     if not in_place:
         index.ensure_collection(target, dense={generations.IMAGE_VECTOR: encoder.dim})
         generations.record_generation(
-            kind=IndexGeneration.Kind.IMAGES, collection=target, model_name=encoder.model_name,
-            revision=encoder.revision, model_key=encoder.model_key, dim=encoder.dim,
+            kind=IndexGeneration.Kind.IMAGES,
+            collection=target,
+            model_name=encoder.model_name,
+            revision=encoder.revision,
+            model_key=encoder.model_key,
+            dim=encoder.dim,
         )
 
     report = ReindexReport(collection=target, switched=False)
@@ -71,8 +75,9 @@ def reindex_images(
     # Loop until a pass finds nothing new: images uploaded during the rebuild are caught too.
     while True:
         batch = list(
-            catalog_selectors.product_image_ids_for_reindex(merchant_slug=merchant_slug, after_id=last_id)
-            .values_list("id", flat=True)[:batch_size]
+            catalog_selectors.product_image_ids_for_reindex(
+                merchant_slug=merchant_slug, after_id=last_id
+            ).values_list("id", flat=True)[:batch_size]
         )
         if not batch:
             break
@@ -80,12 +85,19 @@ def reindex_images(
         todo = batch
         if not in_place:
             present = {
-                point_id for point_id, _, _ in index.retrieve(target, [indexing.image_point_id(i, encoder.model_key) for i in batch])
+                point_id
+                for point_id, _, _ in index.retrieve(
+                    target, [indexing.image_point_id(i, encoder.model_key) for i in batch]
+                )
             }
-            todo = [i for i in batch if indexing.image_point_id(i, encoder.model_key) not in present]
+            todo = [
+                i for i in batch if indexing.image_point_id(i, encoder.model_key) not in present
+            ]
             report.skipped += len(batch) - len(todo)
         if todo:
-            result = indexing.index_images(todo, collection=None if in_place else target, encoder=encoder, index=index)
+            result = indexing.index_images(
+                todo, collection=None if in_place else target, encoder=encoder, index=index
+            )
             report.embedded += len(result.indexed)
             report.reused += len(result.reused)
             report.failed += len(result.failed)
@@ -101,15 +113,26 @@ def reindex_images(
         present = set()
         for start in range(0, len(ids), 512):
             chunk = ids[start : start + 512]
-            found = {p for p, _, _ in index.retrieve(target, [indexing.image_point_id(i, encoder.model_key) for i in chunk])}
-            present.update(i for i in chunk if indexing.image_point_id(i, encoder.model_key) in found)
-        catalog_services.product_images_mark_indexed(image_ids=present, model_revision=encoder.model_key)
+            found = {
+                p
+                for p, _, _ in index.retrieve(
+                    target, [indexing.image_point_id(i, encoder.model_key) for i in chunk]
+                )
+            }
+            present.update(
+                i for i in chunk if indexing.image_point_id(i, encoder.model_key) in found
+            )
+        catalog_services.product_images_mark_indexed(
+            image_ids=present, model_revision=encoder.model_key
+        )
         report.switched = True
         logger.info("image alias switched from %s to %s", live_collection, target)
     return report
 
 
-def reindex_products(*, merchant_slug: str = "", batch_size: int = 256, progress: Progress | None = None) -> int:
+def reindex_products(
+    *, merchant_slug: str = "", batch_size: int = 256, progress: Progress | None = None
+) -> int:
     products = catalog_selectors.product_ids_for_reindex(merchant_slug=merchant_slug)
     ids = list(products.values_list("id", flat=True))
     done = 0

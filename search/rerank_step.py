@@ -23,10 +23,16 @@ def _reader(name: str) -> Callable[[], bytes]:
 def _candidate(item: ResultItem) -> RerankCandidate | None:
     name = item.thumbnail_file or item.image_file
     if not name and item.product is not None:
-        name = getattr(item.product, "first_image_thumb", None) or getattr(item.product, "first_image_file", None)
+        name = getattr(item.product, "first_image_thumb", None) or getattr(
+            item.product, "first_image_file", None
+        )
     if not name or item.image_id is None:
         return None
-    return RerankCandidate(image_id=item.image_id, title=item.product.title if item.product else "", load_image=_reader(name))
+    return RerankCandidate(
+        image_id=item.image_id,
+        title=item.product.title if item.product else "",
+        load_image=_reader(name),
+    )
 
 
 def rerank_outcome(query: SearchQuery, outcome: SearchOutcome) -> None:
@@ -39,7 +45,9 @@ def rerank_outcome(query: SearchQuery, outcome: SearchOutcome) -> None:
         return
     reranker = get_reranker()
     if reranker is None:
-        outcome.rerank_reason = "no re-ranking model is configured (RERANK_API_BASE or RERANK_LOCAL_MODEL)"
+        outcome.rerank_reason = (
+            "no re-ranking model is configured (RERANK_API_BASE or RERANK_LOCAL_MODEL)"
+        )
         return
     top = outcome.items[: settings.RERANK_TOP_N]
     candidates = [_candidate(item) for item in top]
@@ -69,4 +77,6 @@ def rerank_outcome(query: SearchQuery, outcome: SearchOutcome) -> None:
 
 
 def _fingerprint(query: SearchQuery) -> str:
-    return f"{query.text or ''}|{query.negative or ''}|{query.image_fingerprint}|{query.text_weight}"
+    return (
+        f"{query.text or ''}|{query.negative or ''}|{query.image_fingerprint}|{query.text_weight}"
+    )

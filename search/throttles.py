@@ -39,7 +39,11 @@ class _SearchThrottle(SimpleRateThrottle):
 
 
 def _has_photo(request) -> bool:
-    return bool(request.content_type and request.content_type.startswith("multipart/") and "image" in request.FILES)
+    return bool(
+        request.content_type
+        and request.content_type.startswith("multipart/")
+        and "image" in request.FILES
+    )
 
 
 class SearchTextThrottle(_SearchThrottle):
@@ -65,5 +69,9 @@ class RerankThrottle(SimpleRateThrottle):
         return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
 
     def get_cache_key(self, request, view):
-        ident = f"user-{request.user.pk}" if request.user and request.user.is_authenticated else self.get_ident(request)
+        ident = (
+            f"user-{request.user.pk}"
+            if request.user and request.user.is_authenticated
+            else self.get_ident(request)
+        )
         return f"throttle_rerank_{ident}"

@@ -65,5 +65,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
 def merchant_with_owner(**kwargs):
     """A merchant and its owner, made through the onboarding service."""
     user = UserFactory()
-    merchant = services.merchant_create(name=kwargs.pop("name", f"Shop of {user.username}"), owner=user, **kwargs)
+    merchant = services.merchant_create(
+        name=kwargs.pop("name", f"Shop of {user.username}"), owner=user, **kwargs
+    )
     return merchant, user

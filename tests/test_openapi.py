@@ -10,8 +10,8 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance
 from rest_framework.authtoken.models import Token
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from tests.factories import ProductFactory, merchant_with_owner
 
@@ -21,11 +21,17 @@ MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
 @pytest.fixture(autouse=True)
 def _api_under_test(db, clip_settings, settings):
     # Throttling is tested on its own; here it would only turn generated requests into 429s.
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
-        **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-        "search_text_anon": "100000/min", "search_photo_anon": "100000/min",
-        "search_text_user": "100000/min", "search_photo_user": "100000/min", "rerank": "100000/min",
-    }}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "search_text_anon": "100000/min",
+            "search_photo_anon": "100000/min",
+            "search_text_user": "100000/min",
+            "search_photo_user": "100000/min",
+            "rerank": "100000/min",
+        },
+    }
     # Calling the WSGI app directly would close the test's database connection after each
     # request; Django's own test client switches that off the same way.
     request_started.disconnect(close_old_connections)
@@ -47,7 +53,12 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
 def test_api_conforms_to_its_schema(case, merchant_token):
     # Every check but "schema-valid data is accepted": business rules (a taken SKU, a wrong
     # password, a product of another merchant) rightly refuse some well-formed requests.

@@ -18,7 +18,9 @@ def _check_broker() -> None:
     import redis
     from django.conf import settings
 
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2, socket_connect_timeout=2)
+    client = redis.Redis.from_url(
+        settings.CELERY_BROKER_URL, socket_timeout=2, socket_connect_timeout=2
+    )
     try:
         client.ping()
     finally:

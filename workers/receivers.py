@@ -24,7 +24,9 @@ def _images_reindex_requested(sender, image_ids: list[int], **kwargs) -> None:
     from django.conf import settings
 
     for start in range(0, len(image_ids), settings.EMBED_BATCH_SIZE):
-        _after_commit(tasks.embed_images, image_ids=image_ids[start : start + settings.EMBED_BATCH_SIZE])
+        _after_commit(
+            tasks.embed_images, image_ids=image_ids[start : start + settings.EMBED_BATCH_SIZE]
+        )
 
 
 @receiver(signals.image_deleted)

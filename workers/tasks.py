@@ -67,32 +67,48 @@ def embed_images(self, image_ids: list[int]) -> dict:
 
 
 @shared_task(
-    autoretry_for=TRANSIENT_ERRORS, retry_backoff=2, retry_backoff_max=120, max_retries=6,
-    acks_late=True, reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=120,
+    max_retries=6,
+    acks_late=True,
+    reject_on_worker_lost=True,
 )
 def embed_product_text(product_ids: list[int]) -> int:
     return indexing.index_products(product_ids)
 
 
 @shared_task(
-    autoretry_for=TRANSIENT_ERRORS, retry_backoff=2, retry_backoff_max=60, max_retries=8,
-    acks_late=True, reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=8,
+    acks_late=True,
+    reject_on_worker_lost=True,
 )
 def sync_product(product_id: int) -> None:
     indexing.sync_product_payload(product_id=product_id)
 
 
 @shared_task(
-    autoretry_for=TRANSIENT_ERRORS, retry_backoff=2, retry_backoff_max=60, max_retries=8,
-    acks_late=True, reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=8,
+    acks_late=True,
+    reject_on_worker_lost=True,
 )
 def delete_product(product_id: int) -> None:
     indexing.delete_product_points(product_id=product_id)
 
 
 @shared_task(
-    autoretry_for=TRANSIENT_ERRORS, retry_backoff=2, retry_backoff_max=60, max_retries=8,
-    acks_late=True, reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=8,
+    acks_late=True,
+    reject_on_worker_lost=True,
 )
 def delete_image(image_id: int) -> None:
     indexing.delete_image_points(image_id=image_id)

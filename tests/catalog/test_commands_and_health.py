@@ -21,7 +21,15 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_create_merchant_prints_a_working_token(monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-Passw0rd\n"))
     out = io.StringIO()
-    call_command("create_merchant", "Harbour Outfitters", "--owner", "ana", "--password-stdin", stdout=out, stderr=io.StringIO())
+    call_command(
+        "create_merchant",
+        "Harbour Outfitters",
+        "--owner",
+        "ana",
+        "--password-stdin",
+        stdout=out,
+        stderr=io.StringIO(),
+    )
     token = out.getvalue().strip()
     merchant = Merchant.objects.get(slug="harbour-outfitters")
     membership = MerchantMembership.objects.get(merchant=merchant)
@@ -36,9 +44,13 @@ def test_create_merchant_prints_a_working_token(monkeypatch):
 
 @pytest.mark.django_db
 def test_create_merchant_refuses_a_taken_slug():
-    call_command("create_merchant", "Shop", "--owner", "a", stdout=io.StringIO(), stderr=io.StringIO())
+    call_command(
+        "create_merchant", "Shop", "--owner", "a", stdout=io.StringIO(), stderr=io.StringIO()
+    )
     with pytest.raises(CommandError, match="slug"):
-        call_command("create_merchant", "Shop", "--owner", "b", stdout=io.StringIO(), stderr=io.StringIO())
+        call_command(
+            "create_merchant", "Shop", "--owner", "b", stdout=io.StringIO(), stderr=io.StringIO()
+        )
 
 
 @pytest.mark.django_db
@@ -65,18 +77,30 @@ def test_readyz_answers_503_with_reason_when_a_dependency_fails(client, monkeypa
 def _manage(*args, env_extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     env.update(env_extra)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_production_refuses_to_start_without_a_secret_key():
-    result = _manage("check", env_extra={"DJANGO_ENV": "production", "DJANGO_ALLOWED_HOSTS": "shop.example"})
+    result = _manage(
+        "check", env_extra={"DJANGO_ENV": "production", "DJANGO_ALLOWED_HOSTS": "shop.example"}
+    )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
 def test_production_passes_check_deploy_without_warnings():
     result = _manage(
-        "check", "--deploy", "--fail-level", "WARNING",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
         env_extra={
             "DJANGO_ENV": "production",
             "DJANGO_SECRET_KEY": "x" * 20 + "-a-long-random-production-secret-" + "y" * 20,

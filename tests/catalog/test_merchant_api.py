@@ -34,7 +34,9 @@ def client_for(user) -> APIClient:
 def upload(client, product_id, data: bytes, name="photo.jpg"):
     file = io.BytesIO(data)
     file.name = name
-    return client.post(f"/api/v1/merchant/products/{product_id}/images/", {"image": file}, format="multipart")
+    return client.post(
+        f"/api/v1/merchant/products/{product_id}/images/", {"image": file}, format="multipart"
+    )
 
 
 def stored_files() -> list[str]:
@@ -57,7 +59,11 @@ def test_token_endpoint_exchanges_password_for_token(shop_a):
     # Given a merchant owner with a password
     _, user = shop_a
     # When they ask for a token
-    response = APIClient().post("/api/v1/auth/token/", {"username": user.username, "password": "pw-for-tests-1"}, format="json")
+    response = APIClient().post(
+        "/api/v1/auth/token/",
+        {"username": user.username, "password": "pw-for-tests-1"},
+        format="json",
+    )
     # Then they get the same token the API accepts
     assert response.status_code == 200
     assert response.json()["token"] == Token.objects.get(user=user).key
@@ -65,7 +71,9 @@ def test_token_endpoint_exchanges_password_for_token(shop_a):
 
 def test_wrong_password_is_refused_with_detail(shop_a):
     _, user = shop_a
-    response = APIClient().post("/api/v1/auth/token/", {"username": user.username, "password": "nope"}, format="json")
+    response = APIClient().post(
+        "/api/v1/auth/token/", {"username": user.username, "password": "nope"}, format="json"
+    )
     assert response.status_code == 400
     assert "Unable to log in" in response.json()["detail"]
 
@@ -81,7 +89,14 @@ def test_product_crud_round_trip(shop_a):
     client = client_for(user)
     created = client.post(
         "/api/v1/merchant/products/",
-        {"sku": "JKT-1", "title": "Red leather jacket", "price": "199.00", "brand": "Acme", "category": "jackets", "attributes": {"colour": "red"}},
+        {
+            "sku": "JKT-1",
+            "title": "Red leather jacket",
+            "price": "199.00",
+            "brand": "Acme",
+            "category": "jackets",
+            "attributes": {"colour": "red"},
+        },
         format="json",
     )
     assert created.status_code == 201, created.json()
@@ -91,7 +106,11 @@ def test_product_crud_round_trip(shop_a):
     listed = client.get("/api/v1/merchant/products/").json()
     assert [row["id"] for row in listed["results"]] == [product_id]
 
-    patched = client.patch(f"/api/v1/merchant/products/{product_id}/", {"price": "149.50", "in_stock": False}, format="json")
+    patched = client.patch(
+        f"/api/v1/merchant/products/{product_id}/",
+        {"price": "149.50", "in_stock": False},
+        format="json",
+    )
     assert patched.status_code == 200
     assert patched.json()["price"] == "149.50"
     assert patched.json()["in_stock"] is False
@@ -103,7 +122,9 @@ def test_product_crud_round_trip(shop_a):
 def test_duplicate_sku_is_refused(shop_a):
     merchant, user = shop_a
     ProductFactory(merchant=merchant, sku="DUP-1")
-    response = client_for(user).post("/api/v1/merchant/products/", {"sku": "DUP-1", "title": "x", "price": "1"}, format="json")
+    response = client_for(user).post(
+        "/api/v1/merchant/products/", {"sku": "DUP-1", "title": "x", "price": "1"}, format="json"
+    )
     assert response.status_code == 400
     assert "sku" in response.json()["detail"]
 
@@ -126,7 +147,9 @@ def test_other_merchants_objects_answer_404(shop_a, shop_b, method, path, body):
     image_id = upload(client_for(user_b), product.pk, jpeg_bytes()).json()["id"]
     # When merchant A's token touches it
     _, user_a = shop_a
-    response = getattr(client_for(user_a), method)(path.format(pid=product.pk, iid=image_id), body, format="json")
+    response = getattr(client_for(user_a), method)(
+        path.format(pid=product.pk, iid=image_id), body, format="json"
+    )
     # Then it does not exist for A, and nothing changed
     assert response.status_code == 404
     product.refresh_from_db()
@@ -190,7 +213,11 @@ BAD_UPLOADS = [
     ("text renamed .jpg", b"just some words, not a picture\n" * 5, "notes.jpg"),
     ("html saved as .png", b"<!DOCTYPE html><html><body>hi</body></html>", "page.png"),
     ("pdf", b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", "doc.jpg"),
-    ("svg", b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>', "x.png"),
+    (
+        "svg",
+        b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>',
+        "x.png",
+    ),
     ("zero bytes", b"", "empty.jpg"),
     ("truncated jpeg", jpeg_bytes(size=(400, 300))[:300], "cut.jpg"),
 ]
@@ -222,6 +249,8 @@ def test_upload_over_byte_cap_is_refused(shop_a, settings):
 def test_missing_image_field_is_named(shop_a):
     merchant, user = shop_a
     product = ProductFactory(merchant=merchant)
-    response = client_for(user).post(f"/api/v1/merchant/products/{product.pk}/images/", {}, format="multipart")
+    response = client_for(user).post(
+        f"/api/v1/merchant/products/{product.pk}/images/", {}, format="multipart"
+    )
     assert response.status_code == 400
     assert response.json()["detail"].startswith("image:")

@@ -53,9 +53,28 @@ def embedding_worker(clip_settings, settings, tmp_path):
     }
     log = open(tmp_path / "worker.log", "w+")  # noqa: SIM115 (kept open for the process)
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", django_settings.EMBEDDING_QUEUE,
-         "--pool", "solo", "--concurrency", "1", "--without-gossip", "--without-mingle", "-n", "embeddings@%h"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            django_settings.EMBEDDING_QUEUE,
+            "--pool",
+            "solo",
+            "--concurrency",
+            "1",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            "embeddings@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     yield process
     if process.poll() is None:
@@ -74,7 +93,9 @@ def test_worker_process_indexes_an_upload_into_qdrant(embedding_worker, settings
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
     file = io.BytesIO(jpeg_bytes())
     file.name = "bag.jpg"
-    response = client.post(f"/api/v1/merchant/products/{product.pk}/images/", {"image": file}, format="multipart")
+    response = client.post(
+        f"/api/v1/merchant/products/{product.pk}/images/", {"image": file}, format="multipart"
+    )
     assert response.status_code == 201
     image = ProductImage.objects.get(pk=response.json()["id"])
 
@@ -92,7 +113,14 @@ def test_worker_process_indexes_an_upload_into_qdrant(embedding_worker, settings
     reset_vector_index()
     generations.reset()
     collection, encoder = generations.live_images()
-    found = get_vector_index().retrieve(collection, [indexing.image_point_id(image.pk, encoder.model_key)])
+    found = get_vector_index().retrieve(
+        collection, [indexing.image_point_id(image.pk, encoder.model_key)]
+    )
     assert len(found) == 1
     payload = found[0][1]
-    assert (payload["product_id"], payload["image_id"], payload["price"], payload["category"]) == (product.pk, image.pk, 42.0, "bags")
+    assert (payload["product_id"], payload["image_id"], payload["price"], payload["category"]) == (
+        product.pk,
+        image.pk,
+        42.0,
+        "bags",
+    )

@@ -21,18 +21,31 @@ def other_tiny_clip_dir(tmp_path_factory):
 
 def image_only_search(limit=10):
     return APIClient().post(
-        "/api/v1/search/", {"text": "red jacket", "limit": limit, "weights": {"image": 1, "text": 0, "keywords": 0}}, format="json"
+        "/api/v1/search/",
+        {"text": "red jacket", "limit": limit, "weights": {"image": 1, "text": 0, "keywords": 0}},
+        format="json",
     )
 
 
 @pytest.mark.django_db(transaction=True)
-def test_searches_answer_in_full_while_reindex_switches_model(indexed_catalogue, other_tiny_clip_dir):
+def test_searches_answer_in_full_while_reindex_switches_model(
+    indexed_catalogue, other_tiny_clip_dir
+):
     before, old_encoder = generations.live_images()
     errors: list[BaseException] = []
 
     def rebuild():
         try:
-            call_command("reindex", "--model", str(other_tiny_clip_dir), "--skip-products", "--batch-size", "4", stdout=io.StringIO(), stderr=io.StringIO())
+            call_command(
+                "reindex",
+                "--model",
+                str(other_tiny_clip_dir),
+                "--skip-products",
+                "--batch-size",
+                "4",
+                stdout=io.StringIO(),
+                stderr=io.StringIO(),
+            )
         except BaseException as exc:  # reported by the main thread
             errors.append(exc)
         finally:
@@ -53,16 +66,26 @@ def test_searches_answer_in_full_while_reindex_switches_model(indexed_catalogue,
     after, new_encoder = generations.live_images()
     assert after != before
     assert new_encoder.model_key != old_encoder.model_key
-    assert set(ProductImage.objects.values_list("model_revision", flat=True)) == {new_encoder.model_key}
+    assert set(ProductImage.objects.values_list("model_revision", flat=True)) == {
+        new_encoder.model_key
+    }
     # The old collection stays for a rollback; both models' embeddings are kept.
-    assert ImageEmbedding.objects.filter(model_key=old_encoder.model_key).count() == ProductImage.objects.count()
-    assert ImageEmbedding.objects.filter(model_key=new_encoder.model_key).count() == ProductImage.objects.count()
+    assert (
+        ImageEmbedding.objects.filter(model_key=old_encoder.model_key).count()
+        == ProductImage.objects.count()
+    )
+    assert (
+        ImageEmbedding.objects.filter(model_key=new_encoder.model_key).count()
+        == ProductImage.objects.count()
+    )
 
 
 @pytest.mark.django_db
 def test_reindex_with_the_live_model_reuses_stored_embeddings(indexed_catalogue, monkeypatch):
     _, encoder = generations.live_images()
-    monkeypatch.setattr(type(encoder), "encode_image_stream", lambda *a, **kw: pytest.fail("the model ran"))
+    monkeypatch.setattr(
+        type(encoder), "encode_image_stream", lambda *a, **kw: pytest.fail("the model ran")
+    )
     out = io.StringIO()
     call_command("reindex", "--merchant", "harbour", stdout=out, stderr=io.StringIO())
     harbour_images = ProductImage.objects.filter(product__merchant__slug="harbour").count()

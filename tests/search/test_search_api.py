@@ -37,9 +37,16 @@ def png_claiming(width: int, height: int) -> bytes:
     idat = zlib.compress(b"\x00" * 16)
     return (
         b"\x89PNG\r\n\x1a\n"
-        + struct.pack(">I", len(ihdr)) + chunk + struct.pack(">I", zlib.crc32(chunk))
-        + struct.pack(">I", len(idat)) + b"IDAT" + idat + struct.pack(">I", zlib.crc32(b"IDAT" + idat))
-        + struct.pack(">I", 0) + b"IEND" + struct.pack(">I", zlib.crc32(b"IEND"))
+        + struct.pack(">I", len(ihdr))
+        + chunk
+        + struct.pack(">I", zlib.crc32(chunk))
+        + struct.pack(">I", len(idat))
+        + b"IDAT"
+        + idat
+        + struct.pack(">I", zlib.crc32(b"IDAT" + idat))
+        + struct.pack(">I", 0)
+        + b"IEND"
+        + struct.pack(">I", zlib.crc32(b"IEND"))
     )
 
 
@@ -54,7 +61,11 @@ JSON_CASES = [
     ("negative offset", {"text": "shoe", "offset": -1}, "offset"),
     ("text_weight without a photo", {"text": "shoe", "text_weight": 0.3}, "text_weight"),
     ("unknown filter", {"text": "shoe", "filters": {"colour": "red"}}, "colour"),
-    ("price_min above price_max", {"text": "shoe", "filters": {"price_min": 50, "price_max": 10}}, "price_min"),
+    (
+        "price_min above price_max",
+        {"text": "shoe", "filters": {"price_min": 50, "price_max": 10}},
+        "price_min",
+    ),
     ("filters not an object", {"text": "shoe", "filters": "cheap"}, "filters"),
     ("unknown leg", {"text": "shoe", "weights": {"vibes": 1}}, "vibes"),
     ("min_score out of range", {"text": "shoe", "min_score": 3}, "min_score"),
@@ -69,20 +80,30 @@ def test_bad_json_input_is_a_400_naming_the_field(case, body, field):
 
 
 def test_malformed_json_is_a_400():
-    response = APIClient().post("/api/v1/search/", data="{not json", content_type="application/json")
+    response = APIClient().post(
+        "/api/v1/search/", data="{not json", content_type="application/json"
+    )
     assert response.status_code == 400
     assert "JSON" in response.json()["detail"]
 
 
 PHOTO_CASES = [
-    ("text_weight 1.5", jpeg_bytes(), "photo.jpg", {"text": "red", "text_weight": "1.5"}, "text_weight"),
+    (
+        "text_weight 1.5",
+        jpeg_bytes(),
+        "photo.jpg",
+        {"text": "red", "text_weight": "1.5"},
+        "text_weight",
+    ),
     ("an image bomb", png_claiming(30000, 30000), "bomb.png", {}, "image"),
     ("a non-image file", b"%PDF-1.7\n%%EOF\n", "photo.jpg", {}, "image"),
     ("malformed filters JSON", jpeg_bytes(), "photo.jpg", {"filters": "{nope"}, "filters"),
 ]
 
 
-@pytest.mark.parametrize(("case", "data", "name", "fields", "field"), PHOTO_CASES, ids=[c[0] for c in PHOTO_CASES])
+@pytest.mark.parametrize(
+    ("case", "data", "name", "fields", "field"), PHOTO_CASES, ids=[c[0] for c in PHOTO_CASES]
+)
 def test_bad_photo_input_is_a_400_naming_the_field(case, data, name, fields, field):
     response = photo_search(data, name=name, **fields)
     assert response.status_code == 400, response.content
@@ -93,7 +114,9 @@ def test_photo_over_the_byte_cap_is_a_400(settings):
     from PIL import Image
 
     noisy = io.BytesIO()
-    Image.frombytes("RGB", (200, 200), os.urandom(200 * 200 * 3)).save(noisy, format="JPEG", quality=95)
+    Image.frombytes("RGB", (200, 200), os.urandom(200 * 200 * 3)).save(
+        noisy, format="JPEG", quality=95
+    )
     settings.MAX_UPLOAD_BYTES = 5_000
     assert len(noisy.getvalue()) > 5_000
     response = photo_search(noisy.getvalue())
@@ -105,6 +128,7 @@ def test_photo_over_the_byte_cap_is_a_400(settings):
 
 # --- Behaviour over an indexed catalogue -------------------------------------------------------------
 
+
 def test_text_search_answers_with_results_facets_and_timings(indexed_catalogue):
     response = search(text="leather jacket", limit=5)
     assert response.status_code == 200
@@ -115,7 +139,18 @@ def test_text_search_answers_with_results_facets_and_timings(indexed_catalogue):
     assert set(body["stages"]) >= {"encode", "vector_search", "hydrate"}
     assert sum(body["facets"]["category"].values()) == len(indexed_catalogue)
     first = body["results"][0]
-    assert {"product_id", "title", "price", "currency", "brand", "category", "merchant", "image_url", "thumbnail_url", "score"} <= set(first)
+    assert {
+        "product_id",
+        "title",
+        "price",
+        "currency",
+        "brand",
+        "category",
+        "merchant",
+        "image_url",
+        "thumbnail_url",
+        "score",
+    } <= set(first)
     assert first["thumbnail_url"].endswith(".webp")
     assert len({row["product_id"] for row in body["results"]}) == 5
 
@@ -225,7 +260,9 @@ def test_negative_text_moves_results_away(indexed_catalogue):
         return sum(ranks) / len(ranks)
 
     plain = search(text="leather bag", limit=28, weights=text_only).json()
-    negated = search(**{"text": "leather bag", "not": "leather", "limit": 28, "weights": text_only}).json()
+    negated = search(
+        **{"text": "leather bag", "not": "leather", "limit": 28, "weights": text_only}
+    ).json()
     assert mean_leather_rank(negated) > mean_leather_rank(plain)
 
 
@@ -245,7 +282,11 @@ def test_photo_searches_have_a_stricter_throttle(indexed_catalogue, settings):
     rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**rates, "search_photo_anon": "2/min", "search_text_anon": "50/min"},
+        "DEFAULT_THROTTLE_RATES": {
+            **rates,
+            "search_photo_anon": "2/min",
+            "search_text_anon": "50/min",
+        },
     }
     from rest_framework.settings import api_settings
 
@@ -259,11 +300,15 @@ def test_photo_searches_have_a_stricter_throttle(indexed_catalogue, settings):
 def test_cors_allows_configured_origins(indexed_catalogue, settings):
     settings.CORS_ALLOWED_ORIGINS = ["https://app.example"]
     response = APIClient().options(
-        "/api/v1/search/", HTTP_ORIGIN="https://app.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+        "/api/v1/search/",
+        HTTP_ORIGIN="https://app.example",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
     )
     assert response["access-control-allow-origin"] == "https://app.example"
     other = APIClient().options(
-        "/api/v1/search/", HTTP_ORIGIN="https://evil.example", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+        "/api/v1/search/",
+        HTTP_ORIGIN="https://evil.example",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
     )
     assert "access-control-allow-origin" not in other
 

@@ -36,8 +36,12 @@ def worker(clip_settings, settings):
     with celery_app.connection_for_write() as connection:
         connection.default_channel.client.flushdb()
     with start_worker(
-        celery_app, pool="threads", concurrency=1, perform_ping_check=False,
-        queues=["default", django_settings.EMBEDDING_QUEUE], shutdown_timeout=30,
+        celery_app,
+        pool="threads",
+        concurrency=1,
+        perform_ping_check=False,
+        queues=["default", django_settings.EMBEDDING_QUEUE],
+        shutdown_timeout=30,
     ) as running:
         yield running
     celery_app.conf.task_always_eager = True
@@ -57,7 +61,9 @@ def wait_for(condition, timeout=60.0, interval=0.1):
 
 def image_point(image: ProductImage):
     collection, encoder = generations.live_images()
-    found = get_vector_index().retrieve(collection, [indexing.image_point_id(image.pk, encoder.model_key)])
+    found = get_vector_index().retrieve(
+        collection, [indexing.image_point_id(image.pk, encoder.model_key)]
+    )
     return found[0][1] if found else None
 
 
@@ -72,7 +78,9 @@ def merchant_client():
 def upload(client, product, data):
     file = io.BytesIO(data)
     file.name = "photo.jpg"
-    response = client.post(f"/api/v1/merchant/products/{product.pk}/images/", {"image": file}, format="multipart")
+    response = client.post(
+        f"/api/v1/merchant/products/{product.pk}/images/", {"image": file}, format="multipart"
+    )
     assert response.status_code == 201, response.content
     return ProductImage.objects.get(pk=response.json()["id"])
 
@@ -93,19 +101,35 @@ def test_upload_is_indexed_and_follows_the_catalogue(worker, merchant_client):
     assert payload["product_id"] == product.pk
     assert payload["image_id"] == image.pk
     assert payload["merchant"] == merchant.slug
-    assert (payload["price"], payload["category"], payload["brand"], payload["in_stock"], payload["active"]) == (80.0, "jackets", "Acme", True, True)
+    assert (
+        payload["price"],
+        payload["category"],
+        payload["brand"],
+        payload["in_stock"],
+        payload["active"],
+    ) == (80.0, "jackets", "Acme", True, True)
     assert payload["model_revision"] == image.model_revision
 
     # A price change reaches the payload without re-embedding.
     embedded_at = image.indexed_at
-    assert client.patch(f"/api/v1/merchant/products/{product.pk}/", {"price": "59.00", "in_stock": False}, format="json").status_code == 200
+    assert (
+        client.patch(
+            f"/api/v1/merchant/products/{product.pk}/",
+            {"price": "59.00", "in_stock": False},
+            format="json",
+        ).status_code
+        == 200
+    )
     wait_for(lambda: image_point(image)["price"] == 59.0)
     assert image_point(image)["in_stock"] is False
     image.refresh_from_db()
     assert image.indexed_at == embedded_at
 
     # Deleting the image removes its point.
-    assert client.delete(f"/api/v1/merchant/products/{product.pk}/images/{image.pk}/").status_code == 204
+    assert (
+        client.delete(f"/api/v1/merchant/products/{product.pk}/images/{image.pk}/").status_code
+        == 204
+    )
     wait_for(lambda: image_point(image) is None)
 
 
@@ -127,7 +151,9 @@ def test_the_same_task_twice_leaves_one_point(worker, merchant_client, monkeypat
     wait_for(lambda: status_of(image) == "indexed")
     runs = []
     real_index_images = indexing.index_images
-    monkeypatch.setattr(indexing, "index_images", lambda *a, **kw: runs.append(1) or real_index_images(*a, **kw))
+    monkeypatch.setattr(
+        indexing, "index_images", lambda *a, **kw: runs.append(1) or real_index_images(*a, **kw)
+    )
 
     # A redelivery (acks_late after a lost worker) runs the same task again.
     embed_images.delay(image_ids=[image.pk])
@@ -138,7 +164,9 @@ def test_the_same_task_twice_leaves_one_point(worker, merchant_client, monkeypat
     assert get_vector_index().count(collection, SearchFilter()) == 1
 
 
-def test_storage_read_failing_twice_then_succeeding_ends_indexed(worker, merchant_client, monkeypatch):
+def test_storage_read_failing_twice_then_succeeding_ends_indexed(
+    worker, merchant_client, monkeypatch
+):
     merchant, client = merchant_client
     product = ProductFactory(merchant=merchant)
     failures = {"left": 2}

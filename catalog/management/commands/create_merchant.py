@@ -16,11 +16,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("name", help="The merchant's display name")
-        parser.add_argument("--owner", required=True, help="Username of the owner (created if missing)")
+        parser.add_argument(
+            "--owner", required=True, help="Username of the owner (created if missing)"
+        )
         parser.add_argument("--slug", default="", help="URL name (default: from the name)")
         parser.add_argument("--email", default="")
         parser.add_argument(
-            "--password-stdin", action="store_true",
+            "--password-stdin",
+            action="store_true",
             help="Read the owner's password from standard input (else the account has no password and uses the token)",
         )
 
@@ -39,6 +42,10 @@ class Command(BaseCommand):
                 merchant = services.merchant_create(name=name, owner=user, slug=slug)
                 token, _ = Token.objects.get_or_create(user=user)
         except ValidationError as exc:
-            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from None
-        self.stderr.write(f"Merchant {merchant.name!r} ({merchant.slug}) created; owner {user.username}.")
+            raise CommandError(
+                "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+            ) from None
+        self.stderr.write(
+            f"Merchant {merchant.name!r} ({merchant.slug}) created; owner {user.username}."
+        )
         self.stdout.write(token.key)

@@ -25,22 +25,38 @@ class Command(BaseCommand):
             user = services.user_create(username=DEMO_USER, password=DEMO_PASSWORD)
         shops = []
         for name in ("Harbour Outfitters", "Maple Home"):
-            merchant = Merchant.objects.filter(name=name).first() or services.merchant_create(name=name, owner=user)
+            merchant = Merchant.objects.filter(name=name).first() or services.merchant_create(
+                name=name, owner=user
+            )
             shops.append(merchant)
         created = 0
         for number, sample in enumerate(generate_products(products)):
-            merchant = shops[0] if sample.category not in ("mugs", "lamps", "chairs", "kettles") else shops[1]
+            merchant = (
+                shops[0]
+                if sample.category not in ("mugs", "lamps", "chairs", "kettles")
+                else shops[1]
+            )
             if Product.objects.filter(merchant=merchant, sku=sample.sku).exists():
                 continue
             with transaction.atomic():
                 product = services.product_create(
-                    merchant=merchant, sku=sample.sku, title=sample.title, description=sample.description,
-                    brand=sample.brand, category=sample.category, price=sample.price,
-                    in_stock=sample.in_stock, attributes=sample.attributes,
+                    merchant=merchant,
+                    sku=sample.sku,
+                    title=sample.title,
+                    description=sample.description,
+                    brand=sample.brand,
+                    category=sample.category,
+                    price=sample.price,
+                    in_stock=sample.in_stock,
+                    attributes=sample.attributes,
                 )
                 services.product_image_create(product=product, data=draw_product(sample))
                 if number % 4 == 0:
-                    services.product_image_create(product=product, data=draw_product(sample, variant=1))
+                    services.product_image_create(
+                        product=product, data=draw_product(sample, variant=1)
+                    )
             created += 1
             self.stdout.write(f"\r{created} product(s) loaded", ending="")
-        self.stdout.write(f"\nSample catalogue ready: {Product.objects.count()} products; login {DEMO_USER} / {DEMO_PASSWORD}")
+        self.stdout.write(
+            f"\nSample catalogue ready: {Product.objects.count()} products; login {DEMO_USER} / {DEMO_PASSWORD}"
+        )

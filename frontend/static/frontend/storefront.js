@@ -465,17 +465,21 @@ function renderStatus(body) {
     el.status.replaceChildren(node("p", { class: "empty" }, ...parts));
     return;
   }
+  // Vector search ranks every product that passes the filters, so the count is of those
+  // products ("in this selection"), and the words describe the ranking, not a match count.
   const what = state.similar
-    ? "similar products"
+    ? "Most similar products"
     : state.photo && state.q
-      ? `products for your photo and “${state.q}”`
+      ? `Best matches for your photo and “${state.q}”`
       : state.photo
-        ? "products like your photo"
-        : `products for “${state.q}”`;
+        ? "Best matches for your photo"
+        : `Best matches for “${state.q}”`;
   const line = node("p", {},
-    node("span", { id: "result-count", text: String(lastTotal) }),
-    ` ${what}`,
-    node("span", { class: "muted", text: ` · showing ${shown}` }),
+    node("strong", { text: what }),
+    node("span", { class: "muted" },
+      ` · showing ${shown} of `,
+      node("span", { id: "result-count", text: String(lastTotal) }),
+      " products"),
   );
   const pieces = [line];
   if (body.reranked) {

@@ -11,10 +11,19 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         status = index_status()
         out = self.stdout.write
-        out("images by status: " + ", ".join(f"{name} {count}" for name, count in status.image_counts.items()))
-        out(f"live image collection: {status.image_collection or '(none yet)'} with {status.image_points} point(s)")
-        out(f"live product collection: {status.product_collection or '(none yet)'} with {status.product_points} point(s)")
-        out(f"images indexed in PostgreSQL but missing from the vector index: {len(status.missing_images)}")
+        out(
+            "images by status: "
+            + ", ".join(f"{name} {count}" for name, count in status.image_counts.items())
+        )
+        out(
+            f"live image collection: {status.image_collection or '(none yet)'} with {status.image_points} point(s)"
+        )
+        out(
+            f"live product collection: {status.product_collection or '(none yet)'} with {status.product_points} point(s)"
+        )
+        out(
+            f"images indexed in PostgreSQL but missing from the vector index: {len(status.missing_images)}"
+        )
         out(f"image points without an image: {len(status.orphan_image_points)}")
         out(f"images built with an older model: {len(status.stale_images)}")
         out(f"products missing from the vector index: {len(status.missing_products)}")

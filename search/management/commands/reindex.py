@@ -17,13 +17,23 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--merchant", default="", help="Only this merchant's products (slug)")
-        parser.add_argument("--model", default="", help="CLIP model (hub id or directory) to rebuild with")
+        parser.add_argument(
+            "--model", default="", help="CLIP model (hub id or directory) to rebuild with"
+        )
         parser.add_argument("--revision", default="", help="Pinned revision of --model")
         parser.add_argument("--batch-size", type=int, default=settings.EMBED_BATCH_SIZE)
-        parser.add_argument("--skip-products", action="store_true", help="Leave the product text/keyword points alone")
-        parser.add_argument("--skip-images", action="store_true", help="Leave the image points alone")
+        parser.add_argument(
+            "--skip-products",
+            action="store_true",
+            help="Leave the product text/keyword points alone",
+        )
+        parser.add_argument(
+            "--skip-images", action="store_true", help="Leave the image points alone"
+        )
 
-    def handle(self, *args, merchant, model, revision, batch_size, skip_products, skip_images, **options):
+    def handle(
+        self, *args, merchant, model, revision, batch_size, skip_products, skip_images, **options
+    ):
         if not skip_products:
             bar = tqdm(desc="products", unit="product", file=self.stderr, disable=None)
             count = reindex_products(merchant_slug=merchant, progress=_updater(bar))
@@ -34,8 +44,11 @@ class Command(BaseCommand):
         bar = tqdm(desc="images", unit="image", file=self.stderr, disable=None)
         try:
             report = reindex_images(
-                model_name=model or None, revision=revision or None, merchant_slug=merchant,
-                batch_size=batch_size, progress=_updater(bar),
+                model_name=model or None,
+                revision=revision or None,
+                merchant_slug=merchant,
+                batch_size=batch_size,
+                progress=_updater(bar),
             )
         except (ReindexError, ModelUnavailable) as exc:
             raise CommandError(str(exc)) from None
