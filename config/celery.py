@@ -15,6 +15,12 @@ def _configure(sender: Celery, **kwargs: object) -> None:
     from django.conf import settings
     from kombu import Queue
 
+    # Imported here, once settings are loaded: the metrics module registers its collectors
+    # at import, and an import that failed half-way (a settings error) must not repeat it.
+    from config.metrics import connect_celery_metrics
+
+    connect_celery_metrics()
+
     sender.conf.update(
         task_default_queue="default",
         task_queues=(Queue("default"), Queue(settings.EMBEDDING_QUEUE)),
@@ -44,7 +50,3 @@ def _configure(sender: Celery, **kwargs: object) -> None:
 
 app.autodiscover_tasks(["workers"])
 
-
-from config.metrics import connect_celery_metrics  # noqa: E402  (needs the app defined above)
-
-connect_celery_metrics()

@@ -75,6 +75,7 @@ def clip_encoder_for(model_name: str, revision: str) -> ClipEncoder:
                 quantize_int8=settings.CLIP_QUANTIZE_INT8,
                 threads=settings.TORCH_THREADS,
                 batch_size=settings.EMBED_BATCH_SIZE,
+                device=settings.CLIP_DEVICE,
             )
     return encoder
 
