@@ -70,5 +70,13 @@ schemathesis: $(STAMP) ## A longer schemathesis run against the OpenAPI schema
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) HF_HUB_OFFLINE=1 SCHEMATHESIS_MAX_EXAMPLES=500 \
 		$(PY) -m pytest tests/test_openapi.py $(PYTEST_ARGS)
 
+relevance: $(STAMP) ## Evaluate search relevance on the development set (nDCG@10, MRR, recall; per leg and fused)
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	export DATABASE_URL="sqlite:///$$tmp/relevance.sqlite3" VECTOR_BACKEND=embedded VECTOR_PATH="$$tmp/vectors" \
+		MEDIA_ROOT="$$tmp/media" CELERY_TASK_ALWAYS_EAGER=1 LOG_LEVEL=WARNING && \
+	$(PY) manage.py migrate --noinput -v 0 && \
+	$(PY) manage.py load_relevance_devset && \
+	$(PY) manage.py evaluate_relevance --queries search/devset/queries.tsv --qrels search/devset/qrels.tsv
+
 clean: ## Remove the demo database, media, vectors and the virtual environment
 	rm -rf var $(VENV)

@@ -68,6 +68,10 @@ class SampleProduct:
     attributes: dict = field(default_factory=dict)
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def generate_products(count: int, *, seed: int = 7) -> list[SampleProduct]:
     rng = random.Random(seed)
     categories = list(CATEGORIES)
@@ -82,9 +86,10 @@ def generate_products(count: int, *, seed: int = 7) -> list[SampleProduct]:
         title = f"{colour.capitalize()} {material} {noun}".replace("jeans jeans", "jeans")
         if rng.random() < 0.5:
             title = f"{style.capitalize()} {title[0].lower()}{title[1:]}"
+        synonym = rng.choice(synonyms)
         description = (
-            f"A {style} {colour} {noun} made of {material} by {brand}. "
-            f"A {rng.choice(synonyms)} for every day; see the size guide for fit."
+            f"{_article(style).capitalize()} {style} {colour} {noun} made of {material} by {brand}. "
+            f"{_article(synonym).capitalize()} {synonym} for every day; see the size guide for fit."
         )
         price = f"{rng.uniform(low, high):.2f}"
         products.append(

@@ -6,7 +6,7 @@ A query runs one or more legs, each a ranked list of products:
 - `text`: the product-text embedding of the words against product points;
 - `keywords`: the BM25-style sparse vector of the words against product points.
 A photo-only query is the image leg alone, ranked by cosine similarity. Several legs are
-fused by weighted reciprocal rank fusion: score = sum over legs of w_leg / (RRF_K + rank).
+fused by weighted reciprocal rank fusion: score = sum over legs of w_leg / (SEARCH_RRF_K + rank).
 """
 
 import hashlib
@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 import numpy as np
 from django.conf import settings
@@ -33,7 +34,6 @@ from search.vector_index.base import Hit, SearchFilter
 
 logger = logging.getLogger(__name__)
 
-RRF_K = 60
 LEGS = ("image", "text", "keywords")
 PRICE_BANDS: tuple[tuple[float, float | None], ...] = (
     (0, 25),
@@ -175,7 +175,8 @@ def search(query: SearchQuery) -> SearchOutcome:
     try:
         live_images, clip = generations.live_image_encoder_if_any(index)
     except ModelUnavailable as exc:
-        live_images, clip = None, _Unavailable(exc)
+        # Text searches go on without the image leg; whatever touches the encoder raises.
+        live_images, clip = None, cast(ClipEncoder, _Unavailable(exc))
     live_products = generations.resolve(generations.products_alias(), index)
 
     # --- encode
@@ -191,7 +192,9 @@ def search(query: SearchQuery) -> SearchOutcome:
                     "This product has no indexed images yet, so nothing can be compared to it.",
                 )
         else:
-            image_vector, clip_notice = _clip_vector(query, weights, clip)
+            image_vector, clip_notice = _clip_vector(
+                query, weights, clip, has_images=live_images is not None
+            )
             if clip_notice:
                 notices.append(clip_notice)
             if query.text and weights.get("text", 0) > 0 and live_products:
@@ -206,8 +209,6 @@ def search(query: SearchQuery) -> SearchOutcome:
                 if not sparse.indices:
                     sparse = None
 
-    if live_images is None:
-        image_vector = None  # nothing has been indexed yet
     # --- vector search
     leg_hits: dict[str, list[Hit]] = {}
     search_filter = query.filter
@@ -216,9 +217,11 @@ def search(query: SearchQuery) -> SearchOutcome:
             search_filter,
             exclude_product_ids=(*search_filter.exclude_product_ids, query.similar_to),
         )
+    if live_images is None:
+        image_vector = None  # nothing has been indexed yet
     single_leg = sum(v is not None for v in (image_vector, text_vector, sparse)) == 1
     with watch.measure("vector_search"):
-        if image_vector is not None:
+        if image_vector is not None and live_images is not None:
             fetch = query.offset + query.limit if single_leg else depth
             start = query.offset if single_leg else 0
             hits = index.query(
@@ -231,7 +234,7 @@ def search(query: SearchQuery) -> SearchOutcome:
                 score_threshold=query.min_score,
             )
             leg_hits["image"] = hits
-        if text_vector is not None:
+        if text_vector is not None and live_products is not None:
             leg_hits["text"] = index.query(
                 live_products,
                 vector_name=generations.TEXT_VECTOR,
@@ -239,7 +242,7 @@ def search(query: SearchQuery) -> SearchOutcome:
                 filter=search_filter,
                 limit=depth,
             )
-        if sparse is not None:
+        if sparse is not None and live_products is not None:
             leg_hits["keywords"] = index.query(
                 live_products,
                 vector_name=generations.KEYWORD_VECTOR,
@@ -274,12 +277,14 @@ def search(query: SearchQuery) -> SearchOutcome:
 
 
 def _clip_vector(
-    query: SearchQuery, weights: dict[str, float], encoder: ClipEncoder
+    query: SearchQuery, weights: dict[str, float], encoder: ClipEncoder, *, has_images: bool
 ) -> tuple[np.ndarray | None, str | None]:
     """The image leg's query vector, or None with a notice when CLIP cannot run."""
     wants_text_leg = bool(query.text) and weights.get("image", 0) > 0
     if query.image is None and not wants_text_leg:
         return None, None
+    if query.image is None and not has_images:
+        return None, None  # no image is indexed yet: the words need no CLIP vector
     try:
         photo = encoder.encode_images([query.image])[0] if query.image is not None else None
         words = clip_text_vector(query.text, encoder) if query.text else None
@@ -325,6 +330,7 @@ def _item_from_hit(hit: Hit, leg: str, rank: int) -> ResultItem:
 def fuse(leg_hits: dict[str, list[Hit]], weights: dict[str, float]) -> list[ResultItem]:
     """Weighted reciprocal rank fusion; ties broken by product id for stable pages."""
     items: dict[int, ResultItem] = {}
+    rrf_k = settings.SEARCH_RRF_K
     for leg, hits in leg_hits.items():
         weight = weights.get(leg, 0.0)
         for rank, hit in enumerate(hits, start=1):
@@ -334,7 +340,7 @@ def fuse(leg_hits: dict[str, list[Hit]], weights: dict[str, float]) -> list[Resu
                 item = items[product_id] = ResultItem(
                     product_id=product_id, score=0.0, image_id=None, legs={}, leg_scores={}
                 )
-            item.score += weight / (RRF_K + rank)
+            item.score += weight / (rrf_k + rank)
             item.legs[leg] = rank
             item.leg_scores[leg] = float(hit.score)
             if leg == "image":
