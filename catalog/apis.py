@@ -3,6 +3,8 @@
 Another merchant's object answers 404 (never 403): its existence is not disclosed.
 """
 
+from typing import cast
+
 from django.db import transaction
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -57,7 +59,9 @@ class ImageOutputSerializer(serializers.ModelSerializer):
 
 
 class ProductOutputSerializer(serializers.ModelSerializer):
-    merchant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    merchant: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
     image_count = serializers.IntegerField(read_only=True, default=0)
 
     class Meta:
@@ -169,7 +173,7 @@ class MerchantProductListCreateApi(APIView):
         if Product.objects.filter(merchant=merchant, sku=data["sku"]).exists():
             raise ValidationError({"sku": "This merchant already has a product with this SKU."})
         product = services.product_create(merchant=merchant, **data)
-        product.image_count = 0
+        product.image_count = 0  # type: ignore[attr-defined]  # as the list's annotation
         return Response(ProductOutputSerializer(product).data, status=status.HTTP_201_CREATED)
 
     @staticmethod
@@ -253,7 +257,7 @@ class MerchantProductImageListCreateApi(APIView):
         upload = request.FILES.get("image")
         if upload is None:
             raise ValidationError({"image": "Attach the image as the multipart field 'image'."})
-        position = request.data.get("position")
+        position = cast(dict, request.data).get("position")
         if position not in (None, ""):
             try:
                 position = int(position)

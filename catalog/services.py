@@ -9,8 +9,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -62,7 +61,7 @@ def merchant_staff_group() -> Group:
 
 
 @transaction.atomic
-def merchant_create(*, name: str, owner: AbstractBaseUser, slug: str = "") -> Merchant:
+def merchant_create(*, name: str, owner: User, slug: str = "") -> Merchant:
     merchant = Merchant(name=name, slug=slug or slugify(name)[:100])
     merchant.full_clean()
     merchant.save()
@@ -72,7 +71,7 @@ def merchant_create(*, name: str, owner: AbstractBaseUser, slug: str = "") -> Me
 
 @transaction.atomic
 def merchant_member_add(
-    *, merchant: Merchant, user: AbstractBaseUser, role: str = MerchantMembership.Role.STAFF
+    *, merchant: Merchant, user: User, role: str = MerchantMembership.Role.STAFF
 ) -> MerchantMembership:
     membership, _ = MerchantMembership.objects.update_or_create(
         merchant=merchant, user=user, defaults={"role": role}
@@ -85,9 +84,8 @@ def merchant_member_add(
     return membership
 
 
-def user_create(*, username: str, password: str | None, email: str = "") -> AbstractBaseUser:
-    user_model = get_user_model()
-    user = user_model(username=username, email=email)
+def user_create(*, username: str, password: str | None, email: str = "") -> User:
+    user = User(username=username, email=email)
     if password:
         user.set_password(password)
     else:
@@ -208,11 +206,11 @@ def product_image_create(
             image.file.save(
                 f"{stem}.{normalised.extension}", ContentFile(normalised.content), save=False
             )
-            stored.append(image.file.name)
+            stored.append(str(image.file.name))
             image.thumbnail.save(
                 f"{stem}-thumb.webp", ContentFile(make_thumbnail(normalised.content)), save=False
             )
-            stored.append(image.thumbnail.name)
+            stored.append(str(image.thumbnail.name))
             image.full_clean()
             image.save()
             signals.image_added.send(sender=ProductImage, image_id=image.pk, product_id=product.pk)

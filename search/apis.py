@@ -2,6 +2,7 @@
 
 import json
 import logging
+from typing import Any, cast
 
 from django.conf import settings
 from django.http import Http404
@@ -208,29 +209,32 @@ def _filter_from(data: dict) -> SearchFilter:
     )
 
 
+def _result(item: search_service.ResultItem) -> dict:
+    product = item.product
+    assert product is not None  # hydrate() drops items without a product
+    return {
+        "product_id": item.product_id,
+        "title": product.title,
+        "price": product.price,
+        "currency": product.currency,
+        "brand": product.brand,
+        "category": product.category,
+        "merchant": product.merchant.slug,
+        "merchant_name": product.merchant.name,
+        "in_stock": product.in_stock,
+        "image_id": item.image_id,
+        "image_url": item.image_url,
+        "thumbnail_url": item.thumbnail_url,
+        "score": item.score,
+        "legs": item.legs,
+        "reranked_by": item.reranked_by,
+    }
+
+
 def _render(outcome: search_service.SearchOutcome, *, limit: int, offset: int) -> dict:
     return {
         "query_type": outcome.query_type,
-        "results": [
-            {
-                "product_id": item.product_id,
-                "title": item.product.title,
-                "price": item.product.price,
-                "currency": item.product.currency,
-                "brand": item.product.brand,
-                "category": item.product.category,
-                "merchant": item.product.merchant.slug,
-                "merchant_name": item.product.merchant.name,
-                "in_stock": item.product.in_stock,
-                "image_id": item.image_id,
-                "image_url": item.image_url,
-                "thumbnail_url": item.thumbnail_url,
-                "score": item.score,
-                "legs": item.legs,
-                "reranked_by": item.reranked_by,
-            }
-            for item in outcome.items
-        ],
+        "results": [_result(item) for item in outcome.items],
         "total": outcome.total,
         "limit": limit,
         "offset": offset,
@@ -343,10 +347,11 @@ class SearchApi(APIView):
     @staticmethod
     def _multipart_fields(request: Request) -> dict:
         data: dict = {}
-        for key in request.data:
+        form = cast(dict, request.data)
+        for key in form:
             if key == "image":
                 continue
-            value = request.data.get(key)
+            value = form.get(key)
             if key in ("filters", "weights") and isinstance(value, str):
                 try:
                     value = json.loads(value) if value.strip() else {}
@@ -382,7 +387,7 @@ class ProductSimilarApi(APIView):
         if not Product.objects.filter(pk=product_id, is_active=True).exists():
             raise Http404
         params = request.query_params
-        raw_filters = {}
+        raw_filters: dict[str, Any] = {}
         for name in ("category", "brand"):
             if name in params:
                 raw_filters[name] = params.getlist(name)

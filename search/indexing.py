@@ -137,7 +137,7 @@ def index_images(
             vectors[image.pk] = row.as_array()
             report.reused.append(image.pk)
         else:
-            to_encode.append((image.pk, _read_file(image.file.name)))
+            to_encode.append((image.pk, _read_file(str(image.file.name))))
 
     for image_id, result in encoder.encode_image_stream(to_encode) if to_encode else ():
         if isinstance(result, UnreadableImage):

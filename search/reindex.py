@@ -110,7 +110,7 @@ def reindex_images(
         generations.forget_aliases()
         IndexGeneration.objects.filter(collection=target).update(completed_at=timezone.now())
         ids = list(catalog_selectors.product_image_ids_for_reindex().values_list("id", flat=True))
-        present = set()
+        built: set[int] = set()
         for start in range(0, len(ids), 512):
             chunk = ids[start : start + 512]
             found = {
@@ -119,11 +119,9 @@ def reindex_images(
                     target, [indexing.image_point_id(i, encoder.model_key) for i in chunk]
                 )
             }
-            present.update(
-                i for i in chunk if indexing.image_point_id(i, encoder.model_key) in found
-            )
+            built.update(i for i in chunk if indexing.image_point_id(i, encoder.model_key) in found)
         catalog_services.product_images_mark_indexed(
-            image_ids=present, model_revision=encoder.model_key
+            image_ids=built, model_revision=encoder.model_key
         )
         report.switched = True
         logger.info("image alias switched from %s to %s", live_collection, target)

@@ -58,7 +58,7 @@ def rerank_outcome(query: SearchQuery, outcome: SearchOutcome) -> None:
     started = time.perf_counter()
     result = rerank(
         RerankQuery(text=query.text, image=query.image, fingerprint=_fingerprint(query)),
-        [candidates[index] for index in usable],
+        [candidate for candidate in candidates if candidate is not None],
         reranker=reranker,
     )
     outcome.stages["rerank"] = round((time.perf_counter() - started) * 1000, 3)

@@ -5,62 +5,107 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='IndexGeneration',
+            name="IndexGeneration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('images', 'Image vectors (CLIP)'), ('products', 'Product text and keyword vectors')], max_length=10)),
-                ('collection', models.CharField(max_length=200, unique=True)),
-                ('model_name', models.CharField(max_length=300)),
-                ('model_revision', models.CharField(blank=True, max_length=200)),
-                ('model_key', models.CharField(max_length=120)),
-                ('dim', models.PositiveIntegerField()),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("images", "Image vectors (CLIP)"),
+                            ("products", "Product text and keyword vectors"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("collection", models.CharField(max_length=200, unique=True)),
+                ("model_name", models.CharField(max_length=300)),
+                ("model_revision", models.CharField(blank=True, max_length=200)),
+                ("model_key", models.CharField(max_length=120)),
+                ("dim", models.PositiveIntegerField()),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ImageEmbedding',
+            name="ImageEmbedding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model_key', models.CharField(max_length=120)),
-                ('vector', models.BinaryField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('sha256', models.CharField(max_length=64)),
-                ('image', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='embeddings', to='catalog.productimage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("model_key", models.CharField(max_length=120)),
+                ("vector", models.BinaryField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("sha256", models.CharField(max_length=64)),
+                (
+                    "image",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="embeddings",
+                        to="catalog.productimage",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['image_id', 'model_key'],
-                'constraints': [models.UniqueConstraint(fields=('image', 'model_key'), name='unique_image_embedding_per_model')],
+                "ordering": ["image_id", "model_key"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("image", "model_key"), name="unique_image_embedding_per_model"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ProductTextEmbedding',
+            name="ProductTextEmbedding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model_key', models.CharField(max_length=120)),
-                ('vector', models.BinaryField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('text_sha256', models.CharField(max_length=64)),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='text_embeddings', to='catalog.product')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("model_key", models.CharField(max_length=120)),
+                ("vector", models.BinaryField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("text_sha256", models.CharField(max_length=64)),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="text_embeddings",
+                        to="catalog.product",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['product_id', 'model_key'],
-                'constraints': [models.UniqueConstraint(fields=('product', 'model_key'), name='unique_text_embedding_per_model')],
+                "ordering": ["product_id", "model_key"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("product", "model_key"), name="unique_text_embedding_per_model"
+                    )
+                ],
             },
         ),
     ]

@@ -1,6 +1,6 @@
 """Load the generated sample catalogue and a demo merchant login (idempotent)."""
 
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -19,8 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--products", type=int, default=56)
 
     def handle(self, *args, products: int, **options):
-        user_model = get_user_model()
-        user = user_model.objects.filter(username=DEMO_USER).first()
+        user = User.objects.filter(username=DEMO_USER).first()
         if user is None:
             user = services.user_create(username=DEMO_USER, password=DEMO_PASSWORD)
         shops = []
