@@ -49,4 +49,3 @@ def _configure(sender: Celery, **kwargs: object) -> None:
 
 
 app.autodiscover_tasks(["workers"])
-

@@ -274,6 +274,8 @@ SEARCH_WEIGHT_IMAGE = env.float("SEARCH_WEIGHT_IMAGE", default=1.0)
 SEARCH_WEIGHT_TEXT = env.float("SEARCH_WEIGHT_TEXT", default=1.0)
 SEARCH_WEIGHT_KEYWORDS = env.float("SEARCH_WEIGHT_KEYWORDS", default=1.0)
 SEARCH_FUSION_DEPTH = env.int("SEARCH_FUSION_DEPTH", default=100)
+# Exhaustive vector search instead of HNSW: exact but slow; for checks, not for shoppers.
+SEARCH_EXACT = env.bool("SEARCH_EXACT", default=False)
 # Reciprocal rank fusion constant: smaller lets each leg's first results count for more than
 # products that several legs rank middling (docs/relevance.md: nDCG@10 0.817 at 60, 0.831 at 10).
 SEARCH_RRF_K = env.int("SEARCH_RRF_K", default=10)

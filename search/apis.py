@@ -278,7 +278,6 @@ def _run(query: search_service.SearchQuery, *, rerank: bool, request: Request, v
 class SearchApi(APIView):
     """Search by text, by photo (multipart), or both."""
 
-    authentication_classes = APIView.authentication_classes
     permission_classes = [AllowAny]
     parser_classes = [JSONParser, MultiPartParser]
     throttle_classes = [SearchTextThrottle, SearchPhotoThrottle]

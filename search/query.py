@@ -47,6 +47,12 @@ PRICE_BANDS: tuple[tuple[float, float | None], ...] = (
 _text_cache = EmbeddingCache(settings.SEARCH_TEXT_CACHE_SIZE)
 
 
+CLIP_OFF_NOTICE = (
+    "Image search is off: the CLIP model is not available on this server (see CLIP_MODEL), "
+    "so results come from product text and keywords only."
+)
+
+
 class SearchInputError(ValueError):
     """A request the service cannot answer as asked; `field` names the culprit."""
 
@@ -232,6 +238,7 @@ def search(query: SearchQuery) -> SearchOutcome:
                 limit=fetch - start,
                 offset=start,
                 score_threshold=query.min_score,
+                exact=settings.SEARCH_EXACT,
             )
             leg_hits["image"] = hits
         if text_vector is not None and live_products is not None:
@@ -284,7 +291,13 @@ def _clip_vector(
     if query.image is None and not wants_text_leg:
         return None, None
     if query.image is None and not has_images:
-        return None, None  # no image is indexed yet: the words need no CLIP vector
+        # No image is indexed yet: the words need no CLIP vector, but the shopper should
+        # hear why photos will not work (a failed load is remembered, so this is cheap).
+        try:
+            encoder.load()
+        except ModelUnavailable:
+            return None, CLIP_OFF_NOTICE
+        return None, None
     try:
         photo = encoder.encode_images([query.image])[0] if query.image is not None else None
         words = clip_text_vector(query.text, encoder) if query.text else None
@@ -295,11 +308,8 @@ def _clip_vector(
     except ModelUnavailable as exc:
         if query.image is not None:
             raise
-        logger.warning("CLIP unavailable; text search runs on the text legs only: %s", exc)
-        return (
-            None,
-            "Image similarity is off: the CLIP model is not available on this server (see CLIP_MODEL).",
-        )
+        logger.info("CLIP unavailable; text search runs on the text legs only: %s", exc)
+        return None, CLIP_OFF_NOTICE
     if photo is not None and words is not None:
         weight = 0.5 if query.text_weight is None else query.text_weight
         return _normalise(weight * words + (1 - weight) * photo), None

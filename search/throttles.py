@@ -11,6 +11,9 @@ from rest_framework.throttling import SimpleRateThrottle
 class _SearchThrottle(SimpleRateThrottle):
     kind = ""
 
+    def __init__(self):  # the scope (anonymous or token) is chosen per request
+        pass
+
     def get_cache_key(self, request, view):
         if request.user and request.user.is_authenticated:
             ident = f"user-{request.user.pk}"
@@ -26,9 +29,6 @@ class _SearchThrottle(SimpleRateThrottle):
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         return super().allow_request(request, view)
-
-    def __init__(self):  # the scope is chosen per request, not at construction
-        pass
 
     def get_rate(self):
         # Read the rates now rather than at import, so a settings change takes effect.

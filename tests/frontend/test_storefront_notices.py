@@ -44,7 +44,7 @@ def test_notices_from_the_api_are_shown_above_the_results(text_only_shop, page):
 
     # Then results come, and the API's notice says why pictures played no part
     notice = answer.value.json()["notices"][0]
-    assert notice.startswith("Image similarity is off")
+    assert notice.startswith("Image search is off")
     expect(page.locator("#notices .notice")).to_have_text(notice)
     expect(page.locator("#grid .card")).to_have_count(len(text_only_shop))
     # products without a picture get a placeholder that still names them

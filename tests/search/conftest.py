@@ -39,3 +39,14 @@ def indexed_catalogue(db, clip_settings):
     indexing.index_products([p.pk for p in products])
     indexing.index_images(list(ProductImage.objects.order_by("id").values_list("id", flat=True)))
     return products
+
+
+@pytest.fixture
+def generous_throttles(settings):
+    """For tests that send many searches: throttling has tests of its own."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            scope: "100000/min" for scope in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+        },
+    }
