@@ -199,6 +199,8 @@ RERANK_API_BASE = env.str("RERANK_API_BASE", default="")
 RERANK_MODEL = env.str("RERANK_MODEL", default="")
 RERANK_API_KEY = env.str("RERANK_API_KEY", default="")
 RERANK_LOCAL_MODEL = env.str("RERANK_LOCAL_MODEL", default="")
+RERANK_LOCAL_MODEL_REVISION = env.str("RERANK_LOCAL_MODEL_REVISION", default="")
+RERANK_CACHE_SECONDS = env.int("RERANK_CACHE_SECONDS", default=3600)
 RERANK_TOP_N = env.int("RERANK_TOP_N", default=10)
 RERANK_TIMEOUT_MS = env.int("RERANK_TIMEOUT_MS", default=3000)
 
