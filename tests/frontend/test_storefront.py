@@ -136,7 +136,7 @@ def test_a_photo_search_by_file_pick_then_words_with_the_balance_slider(shop, pa
     expect(page.locator("#photo-preview")).to_be_visible()
     expect(page.locator("#photo-name")).to_have_text("my-jacket.jpg")
     expect(page.locator("#photo-thumb")).to_have_attribute("src", re.compile(r"^blob:"))
-    expect(page.locator("#status")).to_contain_text("products like your photo")
+    expect(page.locator("#status")).to_contain_text("Best matches for your photo")
     expect(page).to_have_url(re.compile(r"\?photo=1$"))
     expect(page.locator("#weight-row")).to_be_hidden()
 
