@@ -72,7 +72,28 @@ def _article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
 
 
-def generate_products(count: int, *, seed: int = 7) -> list[SampleProduct]:
+# The demo shop leads with the products a newcomer is likely to type first.
+FEATURED: dict[str, tuple[str, str]] = {
+    "jackets": ("red", "leather"),
+    "dresses": ("blue", "linen"),
+    "sneakers": ("white", "canvas"),
+    "boots": ("brown", "leather"),
+    "handbags": ("black", "leather"),
+    "backpacks": ("green", "canvas"),
+    "t-shirts": ("grey", "cotton"),
+    "jeans": ("navy", "denim"),
+    "watches": ("black", "steel"),
+    "sunglasses": ("black", "acetate"),
+    "mugs": ("yellow", "ceramic"),
+    "lamps": ("white", "brass"),
+    "chairs": ("brown", "wood"),
+    "kettles": ("red", "enamel"),
+}
+
+
+def generate_products(count: int, *, seed: int = 7, featured: bool = False) -> list[SampleProduct]:
+    """`count` products cycling through the categories; with `featured`, the first product of
+    each category has the colour and material in FEATURED (the rest is unchanged)."""
     rng = random.Random(seed)
     categories = list(CATEGORIES)
     products = []
@@ -81,6 +102,8 @@ def generate_products(count: int, *, seed: int = 7) -> list[SampleProduct]:
         noun, materials, (low, high), synonyms = CATEGORIES[category]
         colour = rng.choice(list(COLOURS))
         material = rng.choice(materials)
+        if featured and number < len(categories):
+            colour, material = FEATURED[category]
         brand = rng.choice(BRANDS)
         style = rng.choice(STYLES)
         title = f"{colour.capitalize()} {material} {noun}".replace("jeans jeans", "jeans")

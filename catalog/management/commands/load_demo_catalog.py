@@ -29,7 +29,7 @@ class Command(BaseCommand):
             )
             shops.append(merchant)
         created = 0
-        for number, sample in enumerate(generate_products(products)):
+        for number, sample in enumerate(generate_products(products, featured=True)):
             merchant = (
                 shops[0]
                 if sample.category not in ("mugs", "lamps", "chairs", "kettles")
