@@ -11,7 +11,7 @@ def _isolated_state(settings, tmp_path):
     from django.core.cache import cache
 
     from search import generations
-    from search.query import _text_cache
+    from search.query import clear_caches
     from search.vector_index import reset_vector_index
 
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -26,9 +26,9 @@ def _isolated_state(settings, tmp_path):
     settings.VECTOR_PATH = tmp_path / "vectors"
     reset_vector_index()
     generations.reset()
-    _text_cache.clear()
+    clear_caches()
     cache.clear()
     yield
     reset_vector_index()
     generations.reset()
-    _text_cache.clear()
+    clear_caches()

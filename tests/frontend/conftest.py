@@ -47,13 +47,13 @@ def _forget_process_state() -> None:
 
     from search import generations
     from search.encoders import reset_encoders
-    from search.query import _text_cache
+    from search.query import clear_caches
     from search.vector_index import reset_vector_index
 
     reset_vector_index()
     generations.reset()
     reset_encoders()
-    _text_cache.clear()
+    clear_caches()
     cache.clear()
 
 
