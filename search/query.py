@@ -13,6 +13,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import cast
 
@@ -171,6 +172,23 @@ def product_text_vector(text: str) -> np.ndarray:
     )
 
 
+_encode_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search-encode")
+
+
+def _product_text_query_vector(text: str, negative: str | None) -> np.ndarray:
+    vector = product_text_vector(text)
+    if negative:
+        vector = _normalise(
+            vector - settings.SEARCH_NEGATIVE_WEIGHT * product_text_vector(negative)
+        )
+    return vector
+
+
+def _by_score(hits: list[Hit]) -> list[Hit]:
+    """Best first, ties by product id (as grouped queries order them), for stable fusion."""
+    return sorted(hits, key=lambda hit: (-hit.score, int(hit.payload["product_id"])))
+
+
 def search(query: SearchQuery) -> SearchOutcome:
     watch = _Stopwatch()
     weights = {**default_leg_weights(), **(query.leg_weights or {})}
@@ -198,18 +216,20 @@ def search(query: SearchQuery) -> SearchOutcome:
                     "This product has no indexed images yet, so nothing can be compared to it.",
                 )
         else:
+            # The product-text model runs in a second thread while CLIP encodes: torch
+            # releases the GIL, so the two overlap (bench/search.md).
+            text_future = None
+            if query.text and weights.get("text", 0) > 0 and live_products:
+                text_future = _encode_pool.submit(
+                    _product_text_query_vector, query.text, query.negative
+                )
             image_vector, clip_notice = _clip_vector(
                 query, weights, clip, has_images=live_images is not None
             )
             if clip_notice:
                 notices.append(clip_notice)
-            if query.text and weights.get("text", 0) > 0 and live_products:
-                text_vector = product_text_vector(query.text)
-                if query.negative:
-                    text_vector = _normalise(
-                        text_vector
-                        - settings.SEARCH_NEGATIVE_WEIGHT * product_text_vector(query.negative)
-                    )
+            if text_future is not None:
+                text_vector = text_future.result()
             if query.text and weights.get("keywords", 0) > 0 and live_products:
                 sparse = keyword_query_vector(query.text)
                 if not sparse.indices:
@@ -242,22 +262,26 @@ def search(query: SearchQuery) -> SearchOutcome:
             )
             leg_hits["image"] = hits
         if text_vector is not None and live_products is not None:
-            leg_hits["text"] = index.query(
-                live_products,
-                vector_name=generations.TEXT_VECTOR,
-                vector=text_vector,
-                filter=search_filter,
-                limit=depth,
-                group_by_product=False,  # one point per product already
+            leg_hits["text"] = _by_score(
+                index.query(
+                    live_products,
+                    vector_name=generations.TEXT_VECTOR,
+                    vector=text_vector,
+                    filter=search_filter,
+                    limit=depth,
+                    group_by_product=False,  # one point per product already
+                )
             )
         if sparse is not None and live_products is not None:
-            leg_hits["keywords"] = index.query(
-                live_products,
-                vector_name=generations.KEYWORD_VECTOR,
-                vector=sparse,
-                filter=search_filter,
-                limit=depth,
-                group_by_product=False,
+            leg_hits["keywords"] = _by_score(
+                index.query(
+                    live_products,
+                    vector_name=generations.KEYWORD_VECTOR,
+                    vector=sparse,
+                    filter=search_filter,
+                    limit=depth,
+                    group_by_product=False,
+                )
             )
         if single_leg and "image" in leg_hits:
             ranked = [

@@ -28,6 +28,7 @@ def image_only_search(limit=10):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("generous_throttles")  # the loop searches as fast as it can
 def test_searches_answer_in_full_while_reindex_switches_model(
     indexed_catalogue, other_tiny_clip_dir
 ):
