@@ -36,19 +36,7 @@ class ProductAdminForm(forms.ModelForm):
 
     class Meta:
         model = Product
-        fields = [
-            "merchant",
-            "sku",
-            "title",
-            "description",
-            "brand",
-            "category",
-            "price",
-            "currency",
-            "in_stock",
-            "attributes",
-            "is_active",
-        ]
+        fields = ["merchant", *services.PRODUCT_EDITABLE_FIELDS]
 
     def clean_new_images(self):
         """Read every upload now so that a refusal is a form error, before anything is saved."""

@@ -20,6 +20,17 @@ logger = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (OSError, ConnectionError, TimeoutError, VectorStoreUnavailable)
 
 
+# Payload updates and deletes: quick, idempotent, retried until the vector store answers.
+INDEX_SYNC_TASK = {
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "max_retries": 8,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+}
+
+
 class EmbedImagesTask(Task):
     def on_retry(self, exc, task_id, args, kwargs, einfo):
         INDEXING_OUTCOMES.labels(outcome="retried").inc(len(kwargs.get("image_ids") or ()))
@@ -78,38 +89,17 @@ def embed_product_text(product_ids: list[int]) -> int:
     return indexing.index_products(product_ids)
 
 
-@shared_task(
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=2,
-    retry_backoff_max=60,
-    max_retries=8,
-    acks_late=True,
-    reject_on_worker_lost=True,
-)
+@shared_task(**INDEX_SYNC_TASK)
 def sync_product(product_id: int) -> None:
     indexing.sync_product_payload(product_id=product_id)
 
 
-@shared_task(
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=2,
-    retry_backoff_max=60,
-    max_retries=8,
-    acks_late=True,
-    reject_on_worker_lost=True,
-)
+@shared_task(**INDEX_SYNC_TASK)
 def delete_product(product_id: int) -> None:
     indexing.delete_product_points(product_id=product_id)
 
 
-@shared_task(
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=2,
-    retry_backoff_max=60,
-    max_retries=8,
-    acks_late=True,
-    reject_on_worker_lost=True,
-)
+@shared_task(**INDEX_SYNC_TASK)
 def delete_image(image_id: int) -> None:
     indexing.delete_image_points(image_id=image_id)
 
