@@ -16,6 +16,7 @@ from PIL import ExifTags, Image, ImageCms
 
 from catalog.intake import (
     ANIMATED_NOTE,
+    QUERY_IMAGE_MIN_EDGE,
     ImageRejected,
     NormalisedImage,
     decode_query_image,
@@ -589,6 +590,39 @@ def test_a_shopper_photo_is_turned_upright() -> None:
     data = encode(Image.new("RGB", (20, 10), "green"), "JPEG", exif=exif)
     # when it is decoded for search / then it is 10×20
     assert decode_query_image(data).size == (10, 20)
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [((4032, 3024), (1008, 756)), ((2400, 1200), (1200, 600)), ((1000, 800), (1000, 800))],
+    ids=["12 MP phone photo: 1/4", "wide 2400x1200: 1/2", "1000x800: full size"],
+)
+def test_a_large_shopper_jpeg_is_decoded_at_reduced_scale_keeping_a_512_px_short_side(
+    size, expected
+) -> None:
+    # given a JPEG tagged orientation 6 (taken with the phone on its side)
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    data = encode(Image.new("RGB", size, (20, 120, 200)), "JPEG", exif=exif)
+    # when it is decoded for search
+    image = decode_query_image(data)
+    # then libjpeg scaled it by the largest power of two that keeps the short side >= 512,
+    # and it is still turned upright, RGB, with its colour
+    assert min(expected) >= QUERY_IMAGE_MIN_EDGE
+    assert image.size == (expected[1], expected[0])
+    assert image.mode == "RGB"
+    red, green, blue = image.getpixel((image.width // 2, image.height // 2))
+    assert abs(red - 20) <= 3 and abs(green - 120) <= 3 and abs(blue - 200) <= 3
+
+
+def test_a_large_cmyk_shopper_jpeg_is_decoded_at_reduced_scale_as_rgb() -> None:
+    # given a 2048x2048 CMYK JPEG (pure cyan)
+    data = encode(Image.new("CMYK", (2048, 2048), (255, 0, 0, 0)), "JPEG")
+    # when it is decoded for search / then it is 512x512 (1/4 scale) RGB, still cyan
+    image = decode_query_image(data)
+    assert (image.mode, image.size) == ("RGB", (512, 512))
+    red, green, blue = image.getpixel((256, 256))
+    assert red < 60 and green > 150 and blue > 150
 
 
 def test_transparent_areas_of_a_shopper_photo_are_laid_on_white() -> None:
