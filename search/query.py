@@ -13,7 +13,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import cast
 
@@ -31,7 +31,7 @@ from search.models import ImageEmbedding
 from search.query_cache import EmbeddingCache
 from search.text_encoder import get_text_encoder
 from search.vector_index import get_vector_index
-from search.vector_index.base import Hit, SearchFilter
+from search.vector_index.base import Hit, SearchFilter, SparseVec
 
 logger = logging.getLogger(__name__)
 
@@ -203,54 +203,53 @@ def search(query: SearchQuery) -> SearchOutcome:
         live_images, clip = None, cast(ClipEncoder, _Unavailable(exc))
     live_products = generations.resolve(generations.products_alias(), index)
 
-    # --- encode
-    image_vector: np.ndarray | None = None
-    text_vector: np.ndarray | None = None
-    sparse = None
-    with watch.measure("encode"):
-        if query.similar_to is not None:
-            image_vector = _similar_vector(query.similar_to, clip.model_key)
-            if image_vector is None:
-                raise SearchInputError(
-                    "product",
-                    "This product has no indexed images yet, so nothing can be compared to it.",
-                )
-        else:
-            # The product-text model runs in a second thread while CLIP encodes: torch
-            # releases the GIL, so the two overlap (bench/search.md).
-            text_future = None
-            if query.text and weights.get("text", 0) > 0 and live_products:
-                text_future = _encode_pool.submit(
-                    _product_text_query_vector, query.text, query.negative
-                )
-            image_vector, clip_notice = _clip_vector(
-                query, weights, clip, has_images=live_images is not None
-            )
-            if clip_notice:
-                notices.append(clip_notice)
-            if text_future is not None:
-                text_vector = text_future.result()
-            if query.text and weights.get("keywords", 0) > 0 and live_products:
-                sparse = keyword_query_vector(query.text)
-                if not sparse.indices:
-                    sparse = None
-
-    # --- vector search
-    leg_hits: dict[str, list[Hit]] = {}
     search_filter = query.filter
     if query.similar_to is not None:
         search_filter = replace(
             search_filter,
             exclude_product_ids=(*search_filter.exclude_product_ids, query.similar_to),
         )
+
+    # --- encode. The product legs (MiniLM, then the text and keyword queries on the product
+    # collection) run in a second thread meanwhile: torch releases the GIL, so they cost
+    # little wall time beside CLIP and the image leg (bench/search.md).
+    leg_hits: dict[str, list[Hit]] = {}
+    image_vector: np.ndarray | None = None
+    product_legs: Future | None = None
+    with watch.measure("encode"):
+        plan = _plan_product_legs(query, weights, live_products)
+        if live_products is not None and (plan.text or plan.sparse is not None):
+            product_legs = _encode_pool.submit(
+                _run_product_legs, plan, live_products, search_filter, depth
+            )
+        try:
+            if query.similar_to is not None:
+                image_vector = _similar_vector(query.similar_to, clip.model_key)
+                if image_vector is None:
+                    raise SearchInputError(
+                        "product",
+                        "This product has no indexed images yet, so nothing can be compared to it.",
+                    )
+            else:
+                image_vector, clip_notice = _clip_vector(
+                    query, weights, clip, has_images=live_images is not None
+                )
+                if clip_notice:
+                    notices.append(clip_notice)
+        except BaseException:
+            if product_legs is not None:
+                product_legs.cancel()  # if it has not started; its answer is not wanted
+            raise
     if live_images is None:
         image_vector = None  # nothing has been indexed yet
-    single_leg = sum(v is not None for v in (image_vector, text_vector, sparse)) == 1
+
+    # --- vector search
+    single_leg = product_legs is None
     with watch.measure("vector_search"):
         if image_vector is not None and live_images is not None:
             fetch = query.offset + query.limit if single_leg else depth
             start = query.offset if single_leg else 0
-            hits = index.query(
+            leg_hits["image"] = index.query(
                 live_images,
                 vector_name=generations.IMAGE_VECTOR,
                 vector=image_vector,
@@ -260,38 +259,15 @@ def search(query: SearchQuery) -> SearchOutcome:
                 score_threshold=query.min_score,
                 exact=settings.SEARCH_EXACT,
             )
-            leg_hits["image"] = hits
-        if text_vector is not None and live_products is not None:
-            leg_hits["text"] = _by_score(
-                index.query(
-                    live_products,
-                    vector_name=generations.TEXT_VECTOR,
-                    vector=text_vector,
-                    filter=search_filter,
-                    limit=depth,
-                    group_by_product=False,  # one point per product already
-                )
-            )
-        if sparse is not None and live_products is not None:
-            leg_hits["keywords"] = _by_score(
-                index.query(
-                    live_products,
-                    vector_name=generations.KEYWORD_VECTOR,
-                    vector=sparse,
-                    filter=search_filter,
-                    limit=depth,
-                    group_by_product=False,
-                )
-            )
+        if product_legs is not None:
+            leg_hits.update(product_legs.result())
         if single_leg and "image" in leg_hits:
-            ranked = [
+            page = [
                 _item_from_hit(hit, "image", query.offset + i + 1)
                 for i, hit in enumerate(leg_hits["image"])
             ]
-            page = ranked
         else:
-            ranked = fuse(leg_hits, weights)
-            page = ranked[query.offset : query.offset + query.limit]
+            page = fuse(leg_hits, weights)[query.offset : query.offset + query.limit]
         total, facets = _totals_and_facets(live_products, search_filter)
 
     # --- hydrate
@@ -307,6 +283,59 @@ def search(query: SearchQuery) -> SearchOutcome:
         legs=sorted(leg_hits),
         notices=notices,
     )
+
+
+@dataclass(frozen=True)
+class _ProductLegsPlan:
+    """What the product collection is asked: the words for the text leg (None: no text leg)
+    and the keyword vector (None: no keyword leg, e.g. no word is known to the index)."""
+
+    text: str | None
+    negative: str | None
+    sparse: SparseVec | None
+
+
+def _plan_product_legs(
+    query: SearchQuery, weights: dict[str, float], live_products: str | None
+) -> _ProductLegsPlan:
+    if not query.text or live_products is None or query.similar_to is not None:
+        return _ProductLegsPlan(None, None, None)
+    sparse = keyword_query_vector(query.text) if weights.get("keywords", 0) > 0 else None
+    return _ProductLegsPlan(
+        text=query.text if weights.get("text", 0) > 0 else None,
+        negative=query.negative,
+        sparse=sparse if sparse is not None and sparse.indices else None,
+    )
+
+
+def _run_product_legs(
+    plan: _ProductLegsPlan, collection: str, search_filter: SearchFilter, depth: int
+) -> dict[str, list[Hit]]:
+    index = get_vector_index()
+    hits: dict[str, list[Hit]] = {}
+    if plan.text:
+        hits["text"] = _by_score(
+            index.query(
+                collection,
+                vector_name=generations.TEXT_VECTOR,
+                vector=_product_text_query_vector(plan.text, plan.negative),
+                filter=search_filter,
+                limit=depth,
+                group_by_product=False,  # one point per product already
+            )
+        )
+    if plan.sparse is not None:
+        hits["keywords"] = _by_score(
+            index.query(
+                collection,
+                vector_name=generations.KEYWORD_VECTOR,
+                vector=plan.sparse,
+                filter=search_filter,
+                limit=depth,
+                group_by_product=False,
+            )
+        )
+    return hits
 
 
 def _clip_vector(
