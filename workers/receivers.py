@@ -2,11 +2,13 @@
 
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.dispatch import receiver
 
 from catalog import signals
 from catalog.services import INDEXED_PRODUCT_FIELDS, TEXT_PRODUCT_FIELDS
+from search.indexing import iter_chunks
 from workers import tasks
 
 
@@ -21,12 +23,8 @@ def _image_added(sender, image_id: int, product_id: int, **kwargs) -> None:
 
 @receiver(signals.images_reindex_requested)
 def _images_reindex_requested(sender, image_ids: list[int], **kwargs) -> None:
-    from django.conf import settings
-
-    for start in range(0, len(image_ids), settings.EMBED_BATCH_SIZE):
-        _after_commit(
-            tasks.embed_images, image_ids=image_ids[start : start + settings.EMBED_BATCH_SIZE]
-        )
+    for chunk in iter_chunks(image_ids, settings.EMBED_BATCH_SIZE):
+        _after_commit(tasks.embed_images, image_ids=chunk)
 
 
 @receiver(signals.image_deleted)
