@@ -17,6 +17,7 @@ from catalog import services as catalog_services
 from search import generations, indexing
 from search.models import IndexGeneration
 from search.vector_index import get_vector_index
+from search.vector_index.base import VectorIndex
 
 logger = logging.getLogger(__name__)
 
@@ -84,15 +85,8 @@ def reindex_images(
         last_id = batch[-1]
         todo = batch
         if not in_place:
-            present = {
-                point_id
-                for point_id, _, _ in index.retrieve(
-                    target, [indexing.image_point_id(i, encoder.model_key) for i in batch]
-                )
-            }
-            todo = [
-                i for i in batch if indexing.image_point_id(i, encoder.model_key) not in present
-            ]
+            present = _images_in(index, target, batch, encoder.model_key)
+            todo = [i for i in batch if i not in present]
             report.skipped += len(batch) - len(todo)
         if todo:
             result = indexing.index_images(
@@ -111,21 +105,23 @@ def reindex_images(
         IndexGeneration.objects.filter(collection=target).update(completed_at=timezone.now())
         ids = list(catalog_selectors.product_image_ids_for_reindex().values_list("id", flat=True))
         built: set[int] = set()
-        for start in range(0, len(ids), 512):
-            chunk = ids[start : start + 512]
-            found = {
-                p
-                for p, _, _ in index.retrieve(
-                    target, [indexing.image_point_id(i, encoder.model_key) for i in chunk]
-                )
-            }
-            built.update(i for i in chunk if indexing.image_point_id(i, encoder.model_key) in found)
+        for chunk in indexing.iter_chunks(ids, 512):
+            built |= _images_in(index, target, chunk, encoder.model_key)
         catalog_services.product_images_mark_indexed(
             image_ids=built, model_revision=encoder.model_key
         )
         report.switched = True
         logger.info("image alias switched from %s to %s", live_collection, target)
     return report
+
+
+def _images_in(
+    index: VectorIndex, collection: str, image_ids: list[int], model_key: str
+) -> set[int]:
+    """The images among `image_ids` that already have a point for `model_key` in `collection`:
+    a resumed rebuild skips them, and the switch marks them indexed."""
+    point_ids = {indexing.image_point_id(i, model_key): i for i in image_ids}
+    return {point_ids[point_id] for point_id, _, _ in index.retrieve(collection, list(point_ids))}
 
 
 def reindex_products(
