@@ -6,8 +6,12 @@ and tests. Deterministic for a given seed; nothing is downloaded or shipped.
 import io
 import random
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw, ImageFilter
+
+if TYPE_CHECKING:
+    from catalog.models import Merchant, Product
 
 COLOURS: dict[str, tuple[int, int, int]] = {
     "red": (200, 30, 40),
@@ -130,6 +134,31 @@ def generate_products(count: int, *, seed: int = 7, featured: bool = False) -> l
             )
         )
     return products
+
+
+def create_sample_product(
+    merchant: "Merchant", sample: SampleProduct, *, images: int = 1, image_size: int = 512
+) -> "Product":
+    """Create `sample` for `merchant` through the catalogue services (so the signals fire and
+    the workers index it), with `images` drawn pictures (variants 0, 1, ...)."""
+    from catalog import services  # the services import models; this module stays plain
+
+    product = services.product_create(
+        merchant=merchant,
+        sku=sample.sku,
+        title=sample.title,
+        description=sample.description,
+        brand=sample.brand,
+        category=sample.category,
+        price=sample.price,
+        in_stock=sample.in_stock,
+        attributes=sample.attributes,
+    )
+    for variant in range(images):
+        services.product_image_create(
+            product=product, data=draw_product(sample, size=image_size, variant=variant)
+        )
+    return product
 
 
 def draw_product(product: SampleProduct, *, size: int = 512, variant: int = 0) -> bytes:

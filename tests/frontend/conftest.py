@@ -21,9 +21,8 @@ from django.core.management import call_command
 from django.db import connections
 from django.test.utils import override_settings
 
-from catalog import services
 from catalog.models import Merchant, Product, ProductImage
-from catalog.sample_data import SampleProduct, draw_product, generate_products
+from catalog.sample_data import SampleProduct, create_sample_product, generate_products
 from tests.factories import merchant_with_owner
 
 CHROMIUM = "/usr/bin/chromium"
@@ -214,18 +213,7 @@ def shop(module_clip) -> Shop:
     products = []
     for sample in samples:
         merchant = maple if sample.category in ("mugs", "lamps", "chairs", "kettles") else harbour
-        product = services.product_create(
-            merchant=merchant,
-            sku=sample.sku,
-            title=sample.title,
-            description=sample.description,
-            brand=sample.brand,
-            category=sample.category,
-            price=sample.price,
-            in_stock=sample.in_stock,
-            attributes=sample.attributes,
-        )
-        services.product_image_create(product=product, data=draw_product(sample, size=256))
+        product = create_sample_product(merchant, sample, image_size=256)
         products.append(product)
     statuses = list(ProductImage.objects.values_list("status", flat=True))
     assert statuses == [ProductImage.Status.INDEXED] * CATALOGUE_SIZE  # the fixture must be sound

@@ -3,9 +3,8 @@ Celery tasks -> tiny CLIP + bundled MiniLM -> embedded vector index."""
 
 import pytest
 
-from catalog import services
 from catalog.models import ProductImage
-from catalog.sample_data import draw_product, generate_products
+from catalog.sample_data import create_sample_product, generate_products
 from search import indexing
 from tests.factories import merchant_with_owner
 
@@ -19,22 +18,9 @@ def indexed_catalogue(db, clip_settings):
     products = []
     for number, sample in enumerate(generate_products(28, seed=11)):
         merchant = merchant_a if number % 2 else merchant_b
-        product = services.product_create(
-            merchant=merchant,
-            sku=sample.sku,
-            title=sample.title,
-            description=sample.description,
-            brand=sample.brand,
-            category=sample.category,
-            price=sample.price,
-            in_stock=sample.in_stock,
-            attributes=sample.attributes,
+        product = create_sample_product(
+            merchant, sample, images=2 if number % 3 == 0 else 1, image_size=96
         )
-        services.product_image_create(product=product, data=draw_product(sample, size=96))
-        if number % 3 == 0:
-            services.product_image_create(
-                product=product, data=draw_product(sample, size=96, variant=1)
-            )
         products.append(product)
     indexing.index_products([p.pk for p in products])
     indexing.index_images(list(ProductImage.objects.order_by("id").values_list("id", flat=True)))

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from catalog import services
 from catalog.models import Merchant, Product
-from catalog.sample_data import draw_product, generate_products
+from catalog.sample_data import create_sample_product, generate_products
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-password"  # noqa: S105  (a published demo login, local only)
@@ -38,22 +38,7 @@ class Command(BaseCommand):
             if Product.objects.filter(merchant=merchant, sku=sample.sku).exists():
                 continue
             with transaction.atomic():
-                product = services.product_create(
-                    merchant=merchant,
-                    sku=sample.sku,
-                    title=sample.title,
-                    description=sample.description,
-                    brand=sample.brand,
-                    category=sample.category,
-                    price=sample.price,
-                    in_stock=sample.in_stock,
-                    attributes=sample.attributes,
-                )
-                services.product_image_create(product=product, data=draw_product(sample))
-                if number % 4 == 0:
-                    services.product_image_create(
-                        product=product, data=draw_product(sample, variant=1)
-                    )
+                create_sample_product(merchant, sample, images=2 if number % 4 == 0 else 1)
             created += 1
             self.stdout.write(f"\r{created} product(s) loaded", ending="")
         self.stdout.write(
