@@ -168,7 +168,7 @@ def clip_text_vector(text: str, encoder: ClipEncoder) -> np.ndarray:
 def product_text_vector(text: str) -> np.ndarray:
     encoder = get_text_encoder()
     return _text_cache.get_or_compute(
-        ("text", encoder.model_key, text), lambda: encoder.encode([text])[0]
+        ("text", encoder.model_key, text), lambda: encoder.encode_query(text)
     )
 
 
