@@ -190,12 +190,15 @@ class VectorIndex(abc.ABC):
         group_by_product: bool = True,
         exact: bool = False,
         score_threshold: float | None = None,
+        payload_fields: Sequence[str] | None = None,
     ) -> list[Hit]:
         """Nearest points to ``vector`` among the active ones matching ``filter``.
 
         With ``group_by_product`` a product appears once, as its best point, and products are
         ordered by score descending then product_id ascending, so pages do not overlap;
         ``offset`` and ``limit`` then count products. ``exact`` searches exhaustively.
+        ``payload_fields`` limits the payload returned to those keys (``product_id`` is always
+        included): reading payloads is most of a deep query's cost (bench/search.md).
         """
 
     @abc.abstractmethod
@@ -241,6 +244,13 @@ def dense_as_list(name: str, value: np.ndarray | Sequence[float]) -> list[float]
     if array.ndim != 1 or not np.all(np.isfinite(array)):
         raise ValueError(f"vector {name!r} must be a finite 1-d array")
     return array.tolist()
+
+
+def payload_selection(payload_fields: Sequence[str] | None) -> bool | list[str]:
+    """What to ask the engine for: everything, or the named keys and ``product_id``."""
+    if payload_fields is None:
+        return True
+    return list(dict.fromkeys(("product_id", *payload_fields)))
 
 
 def check_query_args(limit: int, offset: int) -> None:

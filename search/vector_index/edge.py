@@ -57,6 +57,7 @@ from .base import (
     check_query_args,
     dense_as_list,
     group_hits,
+    payload_selection,
 )
 
 logger = logging.getLogger(__name__)
@@ -370,8 +371,10 @@ class EdgeVectorIndex(VectorIndex):
         group_by_product: bool = True,
         exact: bool = False,
         score_threshold: float | None = None,
+        payload_fields: Sequence[str] | None = None,
     ) -> list[Hit]:
         check_query_args(limit, offset)
+        with_payload = payload_selection(payload_fields)
         if isinstance(vector, SparseVec):
             if not vector.indices:
                 return []
@@ -394,7 +397,7 @@ class EdgeVectorIndex(VectorIndex):
                         offset=skip,
                         query=qe.Query.Nearest(query_vector, using=vector_name),
                         filter=edge_filter,
-                        with_payload=True,
+                        with_payload=with_payload,
                         with_vector=False,
                         score_threshold=score_threshold,
                         params=params,

@@ -43,6 +43,7 @@ from .base import (
     check_query_args,
     dense_as_list,
     group_hits,
+    payload_selection,
 )
 
 logger = logging.getLogger(__name__)
@@ -349,8 +350,10 @@ class QdrantVectorIndex(VectorIndex):
         group_by_product: bool = True,
         exact: bool = False,
         score_threshold: float | None = None,
+        payload_fields: Sequence[str] | None = None,
     ) -> list[Hit]:
         check_query_args(limit, offset)
+        with_payload = payload_selection(payload_fields)
         query_vector: models.SparseVector | list[float]
         if isinstance(vector, SparseVec):
             if not vector.indices:
@@ -375,7 +378,7 @@ class QdrantVectorIndex(VectorIndex):
                     search_params=params,
                     limit=n,
                     offset=skip or None,
-                    with_payload=True,
+                    with_payload=with_payload,
                     with_vectors=False,
                     score_threshold=score_threshold,
                 )

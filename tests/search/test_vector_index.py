@@ -260,6 +260,32 @@ def test_grouped_query_matches_brute_force(index, seed, search_filter):
     assert np.allclose([h.score for h in hits], [s for _, _, s in expected], atol=1e-5)
 
 
+@pytest.mark.parametrize("group_by_product", [True, False], ids=["grouped", "ungrouped"])
+def test_a_query_can_return_only_some_payload_fields(index, group_by_product):
+    # Given the full answer to a query
+    query = _query_vector(4)
+    options = dict(
+        vector_name="image",
+        vector=query,
+        filter=NO_FILTER,
+        limit=12,
+        exact=True,
+        group_by_product=group_by_product,
+    )
+    full = index.query(IMAGES, **options)
+
+    # When only the category is asked for
+    trimmed = index.query(IMAGES, **options, payload_fields=["category"])
+
+    # Then the same points come back in the same order, with the category and the product id
+    # (which grouping and fusion need) and nothing else
+    assert [h.id for h in trimmed] == [h.id for h in full]
+    assert all(set(h.payload) == {"product_id", "category"} for h in trimmed)
+    assert [h.payload for h in trimmed] == [
+        {"product_id": h.payload["product_id"], "category": h.payload["category"]} for h in full
+    ]
+
+
 @pytest.mark.parametrize("page_size", [1, 7, 10])
 def test_pages_of_products_follow_the_brute_force_ranking(index, page_size):
     # Given the brute-force ranking of the first 40 products
