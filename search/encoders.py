@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 from PIL import Image, ImageOps
 
+from search.query_trace import PROBES, QueryTrace, trace, unit
+
 if TYPE_CHECKING:
     import torch
 
@@ -205,6 +207,7 @@ class ClipEncoder:
         self._image_processor: Any = None
         self._dim = 0
         self._text_max_length = 77
+        self._query_trace = QueryTrace(f"CLIP model {self.model_name}", self._trace, self._embed)
         self._draft_edge = 0
         self._prefetch_workers = max(1, min(4, os.cpu_count() or 1))
 
@@ -498,6 +501,50 @@ class ClipEncoder:
             pool.shutdown(wait=True, cancel_futures=True)
 
     # --- texts --------------------------------------------------------------------------
+
+    def encode_text_query(self, text: str) -> np.ndarray:
+        """One shopper query as a unit vector, the same as ``encode_texts([text])[0]``; on the
+        CPU it runs on a checked TorchScript trace of the text tower (search/query_trace.py).
+        Not for the int8 model: a trace of its dynamically quantised layers drifts from them."""
+        self.load()
+        traceable = self.device == "cpu" and not self.quantize_int8
+        traced = self._query_trace.get() if traceable else None
+        return unit(traced(text)) if traced is not None else self._embed(text)
+
+    def _embed(self, text: str) -> np.ndarray:
+        return self.encode_texts([text])[0]
+
+    def _tokens(self, text: str) -> Any:
+        with self._tokenizer_lock:
+            return self._tokenizer(
+                [text], truncation=True, max_length=self._text_max_length, return_tensors="pt"
+            )
+
+    def _trace(self) -> Callable[[str], np.ndarray]:
+        import torch
+
+        model = self._model
+
+        class _TextTower(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.model = model
+
+            def forward(self, input_ids, attention_mask):
+                return _features(
+                    self.model.get_text_features(input_ids=input_ids, attention_mask=attention_mask)
+                )
+
+        example = self._tokens(PROBES[1])
+        module = trace(_TextTower(), [example["input_ids"], example["attention_mask"]])
+
+        def embed(text: str) -> np.ndarray:
+            tokens = self._tokens(text)
+            with torch.inference_mode():
+                vector = module(tokens["input_ids"], tokens["attention_mask"])
+            return vector[0].float().numpy()
+
+        return embed
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         """(n, dim) unit vectors; texts longer than the model's context are truncated."""

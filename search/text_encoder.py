@@ -9,8 +9,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from search.encoders import (
     cached_commit,
     directory_content_hash,
 )
+from search.query_trace import PROBES, QueryTrace, trace, unit
 
 logger = logging.getLogger(__name__)
 
@@ -31,13 +31,6 @@ BUNDLED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 # A product text longer than this is cut before tokenising: the model reads 256 word pieces at
 # most, so the rest would be tokenised only to be thrown away.
 PRODUCT_TEXT_MAX_CHARS = 2000
-# Queries the TorchScript trace is built from (the second) and checked against: one word,
-# a sentence, and one past the model's window.
-TRACE_PROBES = (
-    "kettle",
-    "crimson coat made of leather with a quilted lining",
-    "linen summer dress with pockets " * 80,
-)
 
 
 def _bundled_model_dir() -> Path:
@@ -62,7 +55,7 @@ class TextEncoder:
         self._model: Any = None
         self._revision: str | None = None
         self._dim = 0
-        self._trace_state: tuple[Any] | None = None  # (trace or None,) once tried
+        self._query_trace = QueryTrace(f"Text model {self.model_name}", self._trace, self._embed)
 
     def __repr__(self) -> str:
         return f"TextEncoder({self.model_name!r})"
@@ -131,33 +124,21 @@ class TextEncoder:
         logger.info("Loaded text model %s (dim %s)", self.model_name, self._dim)
 
     def encode_query(self, text: str) -> np.ndarray:
-        """One shopper query as a unit vector, the same as ``encode([text])[0]``.
-
-        Runs on a TorchScript trace of the model where one could be built and checked: the
-        trace runs without holding the GIL, so it overlaps fully with CLIP encoding in the
-        search's other thread, and it skips the Python overhead that dominates a forward
-        pass over a handful of word pieces (bench/search.md: MiniLM 17 -> 12 ms alone, and
-        no longer slowing CLIP down beside it).
-        """
+        """One shopper query as a unit vector, the same as ``encode([text])[0]``, on a checked
+        TorchScript trace of the model where there is one (search/query_trace.py)."""
         self.load()
-        traced = self._query_trace()
-        if traced is None:
-            return self.encode([text])[0]
-        return self._run_trace(traced, text)
+        traced = self._query_trace.get()
+        return unit(traced(text)) if traced is not None else self._embed(text)
 
-    def _query_trace(self) -> Any:
-        if self._trace_state is None:
-            with self._lock:
-                if self._trace_state is None:
-                    self._trace_state = (self._build_trace(),)
-        return self._trace_state[0]
+    def _embed(self, text: str) -> np.ndarray:
+        return self.encode([text])[0]
 
-    def _build_trace(self) -> Any:
+    def _trace(self) -> Callable[[str], np.ndarray]:
         import torch
 
-        features = self._features(TRACE_PROBES[1])
-        keys = tuple(key for key, value in features.items() if isinstance(value, torch.Tensor))
-        constants = {key: value for key, value in features.items() if key not in keys}
+        example = self._features(PROBES[1])
+        keys = tuple(key for key, value in example.items() if isinstance(value, torch.Tensor))
+        constants = {key: value for key, value in example.items() if key not in keys}
         model = self._model
 
         class _Embed(torch.nn.Module):
@@ -172,43 +153,19 @@ class TextEncoder:
                 inputs = {**constants, **dict(zip(keys, tensors, strict=True))}
                 return self.model(inputs)["sentence_embedding"]
 
-        try:
-            with torch.inference_mode(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # tracer warnings about Python-side branches
-                module = torch.jit.trace(
-                    _Embed().eval(),
-                    tuple(features[key] for key in keys),
-                    strict=False,
-                    check_trace=False,
-                )
-            traced = (module, keys)
-            # A trace replays the branches taken for its example: it is used only when it
-            # agrees with the model on queries of other lengths, a truncated one included.
-            for probe in TRACE_PROBES:
-                similarity = float(self._run_trace(traced, probe) @ self.encode([probe])[0])
-                if similarity < 0.9999:
-                    raise ValueError(f"the trace disagrees with the model ({similarity:.5f})")
-        except Exception as exc:  # noqa: BLE001 - whatever fails, the plain model still works
-            logger.warning(
-                "Text model %s encodes queries without TorchScript: %s", self.model_name, exc
-            )
-            return None
-        return traced
+        module = trace(_Embed(), [example[key] for key in keys])
+
+        def embed(text: str) -> np.ndarray:
+            features = self._features(text)
+            with torch.inference_mode():
+                return module(*(features[key] for key in keys))[0].float().numpy()
+
+        return embed
 
     def _features(self, text: str) -> dict[str, Any]:
         # sentence-transformers 6 renamed tokenize (now deprecated) to preprocess.
         preprocess = getattr(self._model, "preprocess", None) or self._model.tokenize
         return preprocess([text])
-
-    def _run_trace(self, traced: Any, text: str) -> np.ndarray:
-        import torch
-
-        module, keys = traced
-        features = self._features(text)
-        with torch.inference_mode():
-            vector = module(*(features[key] for key in keys))[0].float().numpy()
-        norm = float(np.linalg.norm(vector))
-        return (vector / norm if norm > 0 else vector).astype(np.float32)
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
         """(n, dim) unit vectors; texts past the model's window are truncated by the model."""

@@ -338,6 +338,44 @@ def test_model_key_of_a_directory_follows_its_content(tiny_clip_dir, tmp_path):
     assert ClipEncoder(str(tiny_clip_dir), None).model_key == original_key
 
 
+def test_a_text_query_on_the_torchscript_trace_gets_the_models_vector(tiny_clip_dir):
+    # given the encoder's query path, traced and checked on first use
+    encoder = ClipEncoder(str(tiny_clip_dir), None)
+    encoder.load()
+    assert encoder._query_trace.get() is not None
+    queries = ["red", "blue jeans", "a b c d e f g h i j k l m n o p q r s t u v w x y z"]
+
+    # when queries (one past the model's 16 positions) are encoded for search
+    vectors = np.stack([encoder.encode_text_query(query) for query in queries])
+
+    # then they are the model's own vectors, unit float32
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(vectors, encoder.encode_texts(queries), atol=1e-5)
+    np.testing.assert_allclose(_unit_norms(vectors), 1.0, atol=1e-5)
+
+
+def test_text_queries_fall_back_to_the_model_when_it_cannot_be_traced(
+    tiny_clip_dir, monkeypatch, caplog
+):
+    # given a model that TorchScript cannot trace
+    import torch
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("cannot trace this model")
+
+    monkeypatch.setattr(torch.jit, "trace", refuse)
+    encoder = ClipEncoder(str(tiny_clip_dir), None)
+
+    # when a query is encoded
+    with caplog.at_level("WARNING", logger="search.query_trace"):
+        vector = encoder.encode_text_query("blue denim jeans")
+
+    # then the model answers, and the log says why the query path is slower
+    np.testing.assert_allclose(vector, encoder.encode_texts(["blue denim jeans"])[0], atol=1e-6)
+    assert encoder._query_trace.get() is None
+    assert "without TorchScript: cannot trace this model" in caplog.text
+
+
 def test_int8_mode_gives_vectors_close_to_fp32(tiny_clip_dir):
     # given the tiny model in fp32 and dynamically quantised to int8
     fp32 = ClipEncoder(str(tiny_clip_dir), None)
@@ -349,9 +387,14 @@ def test_int8_mode_gives_vectors_close_to_fp32(tiny_clip_dir):
     image_cosines = np.sum(fp32.encode_images(images) * int8.encode_images(images), axis=1)
     text_cosines = np.sum(fp32.encode_texts(texts) * int8.encode_texts(texts), axis=1)
 
-    # then the vectors point the same way
+    # then the vectors point the same way, text queries included (the int8 model answers
+    # them itself: a trace of its quantised layers drifts)
     assert image_cosines.min() >= 0.99
     assert text_cosines.min() >= 0.99
+    np.testing.assert_allclose(
+        int8.encode_text_query(texts[0]), int8.encode_texts(texts[:1])[0], atol=1e-6
+    )
+    assert int8._query_trace._state is None  # never built
 
 
 @pytest.mark.slow
@@ -383,7 +426,11 @@ def test_threads_encoding_texts_at_once_get_the_vectors_one_thread_gets(clip_set
     def worker(number: int) -> None:
         try:
             for _ in range(10):
+                # the batch path and the traced query path, in turns
                 results[number] = encoder.encode_texts([texts[number]])[0]
+                np.testing.assert_allclose(
+                    encoder.encode_text_query(texts[number]), results[number], atol=1e-5
+                )
         except BaseException as exc:  # surfaced by the assertion below
             errors.append(exc)
 

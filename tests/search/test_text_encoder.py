@@ -57,7 +57,7 @@ def test_vectors_are_unit_float32_of_the_model_dim(minilm):
 )
 def test_a_query_on_the_torchscript_trace_gets_the_models_vector(minilm, query):
     # given the encoder's query path, traced and checked on first use
-    assert minilm._query_trace() is not None
+    assert minilm._query_trace.get() is not None
 
     # when a query is encoded for search
     vector = minilm.encode_query(query)
@@ -79,12 +79,12 @@ def test_queries_fall_back_to_the_model_when_it_cannot_be_traced(monkeypatch, ca
     encoder = TextEncoder("")
 
     # when a query is encoded
-    with caplog.at_level("WARNING", logger="search.text_encoder"):
+    with caplog.at_level("WARNING", logger="search.query_trace"):
         vector = encoder.encode_query("blue denim jeans")
 
     # then the plain model answers, and the log says why the query path is slower
     assert float(vector @ encoder.encode(["blue denim jeans"])[0]) > 0.9999
-    assert encoder._query_trace() is None
+    assert encoder._query_trace.get() is None
     assert "without TorchScript: cannot trace this model" in caplog.text
 
 
