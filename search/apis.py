@@ -190,7 +190,12 @@ class SearchOutputSerializer(serializers.Serializer):
     took_ms = serializers.FloatField()
     stages = serializers.DictField(
         child=serializers.FloatField(),
-        help_text="Milliseconds per stage: encode, vector_search, hydrate, rerank.",
+        help_text=(
+            "Milliseconds per stage: encode (CLIP; the product-text and keyword legs run "
+            "beside it in a second thread), vector_search (the image leg, then whatever the "
+            "product legs still need, totals and facets), hydrate, rerank. They add up to "
+            "took_ms."
+        ),
     )
     reranked = serializers.BooleanField()
     rerank_model = serializers.CharField(allow_null=True)

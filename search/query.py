@@ -45,6 +45,10 @@ PRICE_BANDS: tuple[tuple[float, float | None], ...] = (
     (500, None),
 )
 
+# What a search reads from an image hit besides the product id: the matched image, shown on
+# the result. Reading payloads is most of a deep query's cost, so nothing else is fetched.
+IMAGE_HIT_FIELDS = ("image_id", "file", "thumbnail")
+
 _text_cache = EmbeddingCache(settings.SEARCH_TEXT_CACHE_SIZE)
 
 
@@ -161,7 +165,7 @@ def _normalise(vector: np.ndarray) -> np.ndarray:
 
 def clip_text_vector(text: str, encoder: ClipEncoder) -> np.ndarray:
     return _text_cache.get_or_compute(
-        ("clip", encoder.model_key, text), lambda: encoder.encode_texts([text])[0]
+        ("clip", encoder.model_key, text), lambda: encoder.encode_text_query(text)
     )
 
 
@@ -258,6 +262,7 @@ def search(query: SearchQuery) -> SearchOutcome:
                 offset=start,
                 score_threshold=query.min_score,
                 exact=settings.SEARCH_EXACT,
+                payload_fields=IMAGE_HIT_FIELDS,
             )
         if product_legs is not None:
             leg_hits.update(product_legs.result())
@@ -322,6 +327,7 @@ def _run_product_legs(
                 filter=search_filter,
                 limit=depth,
                 group_by_product=False,  # one point per product already
+                payload_fields=(),  # the product id is all fusion needs
             )
         )
     if plan.sparse is not None:
@@ -333,6 +339,7 @@ def _run_product_legs(
                 filter=search_filter,
                 limit=depth,
                 group_by_product=False,
+                payload_fields=(),
             )
         )
     return hits
