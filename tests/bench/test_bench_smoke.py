@@ -53,7 +53,9 @@ def test_prints_endpoint_latency_and_stages_per_query_kind(quick_run):
 
 def test_prints_the_stages_measured_alone(quick_run):
     encoders = _section(quick_run.stdout, "== encoders alone")
-    assert re.search(rf"^text: all three\s+{NUMBER}\s+{NUMBER}$", encoders, re.M), encoders
+    assert re.search(
+        rf"^text: all three, MiniLM \|\| CLIP\s+{NUMBER}\s+{NUMBER}$", encoders, re.M
+    ), encoders
     assert re.search(rf"^photo: CLIP image\s+{NUMBER}\s+{NUMBER}$", encoders, re.M), encoders
     engine = _section(quick_run.stdout, "== engine alone")
     assert re.search(rf"^image leg, top 20 .*\s{NUMBER}\s+{NUMBER}$", engine, re.M), engine
