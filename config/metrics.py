@@ -44,7 +44,7 @@ NAMESPACE = "visual_search"
 
 # Label values are fixed sets: anything else is a programming error, and an unbounded label
 # (a raw path, a query string) would grow the series count without limit.
-SEARCH_STAGES = ("encode", "vector_search", "hydrate", "rerank")
+SEARCH_STAGES = ("decode", "encode", "vector_search", "hydrate", "rerank")
 QUERY_TYPES = ("text", "photo", "hybrid", "similar")
 INDEXING_RESULTS = ("indexed", "failed", "retried")
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import time
 from typing import Any, cast
 
 from django.conf import settings
@@ -191,7 +192,8 @@ class SearchOutputSerializer(serializers.Serializer):
     stages = serializers.DictField(
         child=serializers.FloatField(),
         help_text=(
-            "Milliseconds per stage: encode (CLIP; the product-text and keyword legs run "
+            "Milliseconds per stage: decode (reading and checking the shopper's photo, for a "
+            "photo query), encode (CLIP; the product-text and keyword legs run "
             "beside it in a second thread), vector_search (the image leg, then whatever the "
             "product legs still need, totals and facets), hydrate, rerank. They add up to "
             "took_ms."
@@ -254,7 +256,14 @@ def _render(outcome: search_service.SearchOutcome, *, limit: int, offset: int) -
     }
 
 
-def _run(query: search_service.SearchQuery, *, rerank: bool, request: Request, view) -> Response:
+def _run(
+    query: search_service.SearchQuery,
+    *,
+    rerank: bool,
+    request: Request,
+    view,
+    decode_ms: float | None = None,
+) -> Response:
     if rerank and not RerankThrottle().allow_request(request, view):
         raise Throttled(
             detail="Too many re-ranked searches; try again shortly or search without rerank."
@@ -274,6 +283,8 @@ def _run(query: search_service.SearchQuery, *, rerank: bool, request: Request, v
         ) from None
     except ModelUnavailable as exc:
         raise ServiceUnavailable(f"Photo search is not available on this server: {exc}") from None
+    if decode_ms is not None:
+        outcome.stages = {"decode": round(decode_ms, 3), **outcome.stages}
     SEARCHES.labels(query_type=outcome.query_type).inc()
     for stage, milliseconds in outcome.stages.items():
         SEARCH_STAGE_SECONDS.labels(stage=stage).observe(milliseconds / 1000)
@@ -323,9 +334,11 @@ class SearchApi(APIView):
 
         image = None
         fingerprint = ""
+        decode_ms = None
         if upload is not None:
             # The shopper's photo is read into memory, checked and decoded there; it is never
             # written to disk, storage or logs.
+            started = time.perf_counter()
             try:
                 content = read_upload(upload)
                 image = decode_query_image(content)
@@ -333,6 +346,7 @@ class SearchApi(APIView):
                 raise ValidationError({"image": exc.detail}) from None
             fingerprint = search_service.image_fingerprint(content)
             del content
+            decode_ms = (time.perf_counter() - started) * 1000
 
         query = search_service.SearchQuery(
             text=text,
@@ -346,7 +360,7 @@ class SearchApi(APIView):
             leg_weights=values.get("weights") or None,
             image_fingerprint=fingerprint,
         )
-        return _run(query, rerank=values["rerank"], request=request, view=self)
+        return _run(query, rerank=values["rerank"], request=request, view=self, decode_ms=decode_ms)
 
     @staticmethod
     def _multipart_fields(request: Request) -> dict:

@@ -137,6 +137,7 @@ def test_text_search_answers_with_results_facets_and_timings(indexed_catalogue):
     assert len(body["results"]) == 5
     assert body["total"] == len(indexed_catalogue)
     assert set(body["stages"]) >= {"encode", "vector_search", "hydrate"}
+    assert "decode" not in body["stages"]  # no photo to decode
     assert sum(body["facets"]["category"].values()) == len(indexed_catalogue)
     first = body["results"][0]
     assert {
@@ -216,6 +217,10 @@ def test_photo_and_hybrid_searches(indexed_catalogue):
     assert len(by_photo["results"]) == 5
     assert hybrid["query_type"] == "hybrid"
     assert set(hybrid["legs"]) == {"image", "text", "keywords"}
+    # the photo's decoding is timed as a stage of its own, first, and counted in took_ms
+    for body in (by_photo, hybrid):
+        assert list(body["stages"])[:4] == ["decode", "encode", "vector_search", "hydrate"]
+        assert body["took_ms"] == pytest.approx(sum(body["stages"].values()), abs=0.02)
 
 
 def test_a_photo_search_leaves_no_file_behind(indexed_catalogue, settings, tmp_path, monkeypatch):
