@@ -1010,6 +1010,7 @@ def main(argv: list[str] | None = None) -> int:
             "THROTTLE_SEARCH_PHOTO_USER": "1000000/min",
         }
         env["TORCH_THREADS"] = str(args.torch_threads)
+        env["GUNICORN_TORCH_THREADS"] = str(args.torch_threads)  # what the server's workers use
         os.environ.update(env)
         os.environ["LOG_LEVEL"] = "WARNING"
 

@@ -33,6 +33,12 @@ max_requests = _int(os.environ.get("GUNICORN_MAX_REQUESTS"), 2000)
 max_requests_jitter = _int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER"), 200)
 preload_app = False
 
+# A web process answers one query per gunicorn thread: torch's intra-op threads on top of
+# those oversubscribe the cores, and on a small host a text search then swings from 20 ms to
+# a second (bench/search.md). So web workers run torch on GUNICORN_TORCH_THREADS threads
+# (default 1), whatever TORCH_THREADS says for the embedding workers that share the config.
+os.environ["TORCH_THREADS"] = str(_int(os.environ.get("GUNICORN_TORCH_THREADS"), 1))
+
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

@@ -163,3 +163,20 @@ def test_the_server_stops_on_sigterm(server):
     assert server.process.wait(timeout=30) == 0
     with pytest.raises(OSError):
         _get(server.port, "/healthz")
+
+
+def test_web_workers_run_torch_on_the_gunicorn_thread_count(monkeypatch):
+    import runpy
+
+    # Given the shared config's TORCH_THREADS=0 (torch's choice, for the embedding workers)
+    monkeypatch.setenv("TORCH_THREADS", "0")
+    monkeypatch.delenv("GUNICORN_TORCH_THREADS", raising=False)
+
+    # When gunicorn reads its config, web workers get one torch thread per search
+    runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    assert os.environ["TORCH_THREADS"] == "1"
+
+    # And GUNICORN_TORCH_THREADS sets another count
+    monkeypatch.setenv("GUNICORN_TORCH_THREADS", "3")
+    runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    assert os.environ["TORCH_THREADS"] == "3"
