@@ -18,6 +18,7 @@ import logging
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -72,7 +73,7 @@ class QueryTrace:
         return embed
 
 
-def trace(module, example: Sequence) -> object:
+def trace(module, example: Sequence) -> Any:
     """``torch.jit.trace`` for inference: no grad, tolerant of dict outputs, no re-run check
     (QueryTrace checks the result against the model instead)."""
     import torch
