@@ -57,6 +57,25 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 control_socket_disable = True
 
 
+def post_worker_init(worker) -> None:  # type: ignore[no-untyped-def]
+    """Load the search models in the background as a worker starts, so that its first
+    searches do not wait for them (GUNICORN_WARM_MODELS=false leaves them to the first
+    search). A thread, not the hook itself: a model download must not hold up the worker's
+    heartbeat past GUNICORN_TIMEOUT."""
+    if os.environ.get("GUNICORN_WARM_MODELS", "true").strip().lower() in (
+        "0",
+        "false",
+        "no",
+        "off",
+    ):
+        return
+    import threading
+
+    from search.warmup import warm_models
+
+    threading.Thread(target=warm_models, name="warm-models", daemon=True).start()
+
+
 def _multiproc_dir() -> str:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
 

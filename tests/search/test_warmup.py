@@ -1,0 +1,65 @@
+"""Warming the search models as a web worker starts."""
+
+import logging
+import runpy
+import threading
+
+from search.encoders import get_clip_encoder
+from search.text_encoder import get_text_encoder
+from search.warmup import warm_models
+from tests.deploy.manifests import ROOT
+
+
+def test_warm_models_loads_both_models_and_their_query_paths(clip_settings, caplog):
+    # When the models are warmed
+    with caplog.at_level(logging.INFO, logger="search.warmup"):
+        warm_models()
+
+    # Then both encoders are loaded with their query traces built, and the log says so
+    for encoder in (get_clip_encoder(), get_text_encoder()):
+        assert encoder._model is not None
+        assert encoder._query_trace.get() is not None
+    assert "warm-up: text model and CLIP ready in" in caplog.text
+
+
+def test_warm_models_survives_a_model_that_cannot_load(clip_settings, tmp_path, caplog):
+    # Given a CLIP_MODEL that is not there
+    clip_settings.CLIP_MODEL = str(tmp_path / "no-such-model")
+    from search.encoders import reset_encoders
+
+    reset_encoders()
+
+    # When the models are warmed, then nothing is raised and the log names what is missing
+    with caplog.at_level(logging.INFO, logger="search.warmup"):
+        warm_models()
+    assert "warm-up: CLIP unavailable" in caplog.text
+    assert "warm-up: text model ready in" in caplog.text
+
+
+def _post_worker_init():
+    return runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))["post_worker_init"]
+
+
+def test_gunicorn_warms_the_models_in_a_background_thread(monkeypatch):
+    # Given the hook, with the warm-up replaced by one that records its thread
+    calls = []
+    done = threading.Event()
+
+    def record():
+        calls.append(threading.current_thread().name)
+        done.set()
+
+    monkeypatch.setattr("search.warmup.warm_models", record)
+    monkeypatch.delenv("GUNICORN_WARM_MODELS", raising=False)
+
+    # When a worker starts, then the warm-up runs, off the worker's own thread
+    _post_worker_init()(worker=None)
+    assert done.wait(10)
+    assert calls == ["warm-models"]
+
+
+def test_gunicorn_can_leave_the_models_to_the_first_search(monkeypatch):
+    monkeypatch.setattr("search.warmup.warm_models", lambda: (_ for _ in ()).throw(AssertionError))
+    monkeypatch.setenv("GUNICORN_WARM_MODELS", "false")
+    _post_worker_init()(worker=None)  # starts nothing
+    assert not [t for t in threading.enumerate() if t.name == "warm-models"]
