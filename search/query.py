@@ -29,6 +29,7 @@ from search.encoders import ClipEncoder, ModelUnavailable
 from search.keywords import keyword_query_vector
 from search.models import ImageEmbedding
 from search.query_cache import EmbeddingCache
+from search.query_trace import unit
 from search.text_encoder import get_text_encoder
 from search.vector_index import get_vector_index
 from search.vector_index.base import Hit, SearchFilter, SparseVec
@@ -158,11 +159,6 @@ def default_leg_weights() -> dict[str, float]:
     }
 
 
-def _normalise(vector: np.ndarray) -> np.ndarray:
-    norm = float(np.linalg.norm(vector))
-    return (vector / norm).astype(np.float32) if norm > 0 else vector.astype(np.float32)
-
-
 def clip_text_vector(text: str, encoder: ClipEncoder) -> np.ndarray:
     return _text_cache.get_or_compute(
         ("clip", encoder.model_key, text), lambda: encoder.encode_text_query(text)
@@ -182,9 +178,7 @@ _encode_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search-enco
 def _product_text_query_vector(text: str, negative: str | None) -> np.ndarray:
     vector = product_text_vector(text)
     if negative:
-        vector = _normalise(
-            vector - settings.SEARCH_NEGATIVE_WEIGHT * product_text_vector(negative)
-        )
+        vector = unit(vector - settings.SEARCH_NEGATIVE_WEIGHT * product_text_vector(negative))
     return vector
 
 
@@ -316,33 +310,27 @@ def _plan_product_legs(
 def _run_product_legs(
     plan: _ProductLegsPlan, collection: str, search_filter: SearchFilter, depth: int
 ) -> dict[str, list[Hit]]:
-    index = get_vector_index()
-    hits: dict[str, list[Hit]] = {}
+    legs: list[tuple[str, str, np.ndarray | SparseVec]] = []
     if plan.text:
-        hits["text"] = _by_score(
+        vector = _product_text_query_vector(plan.text, plan.negative)
+        legs.append(("text", generations.TEXT_VECTOR, vector))
+    if plan.sparse is not None:
+        legs.append(("keywords", generations.KEYWORD_VECTOR, plan.sparse))
+    index = get_vector_index()
+    return {
+        leg: _by_score(
             index.query(
                 collection,
-                vector_name=generations.TEXT_VECTOR,
-                vector=_product_text_query_vector(plan.text, plan.negative),
+                vector_name=vector_name,
+                vector=vector,
                 filter=search_filter,
                 limit=depth,
                 group_by_product=False,  # one point per product already
                 payload_fields=(),  # the product id is all fusion needs
             )
         )
-    if plan.sparse is not None:
-        hits["keywords"] = _by_score(
-            index.query(
-                collection,
-                vector_name=generations.KEYWORD_VECTOR,
-                vector=plan.sparse,
-                filter=search_filter,
-                limit=depth,
-                group_by_product=False,
-                payload_fields=(),
-            )
-        )
-    return hits
+        for leg, vector_name, vector in legs
+    }
 
 
 def _clip_vector(
@@ -364,7 +352,7 @@ def _clip_vector(
         photo = encoder.encode_images([query.image])[0] if query.image is not None else None
         words = clip_text_vector(query.text, encoder) if query.text else None
         if query.negative and words is not None:
-            words = _normalise(
+            words = unit(
                 words - settings.SEARCH_NEGATIVE_WEIGHT * clip_text_vector(query.negative, encoder)
             )
     except ModelUnavailable as exc:
@@ -374,7 +362,7 @@ def _clip_vector(
         return None, CLIP_OFF_NOTICE
     if photo is not None and words is not None:
         weight = 0.5 if query.text_weight is None else query.text_weight
-        return _normalise(weight * words + (1 - weight) * photo), None
+        return unit(weight * words + (1 - weight) * photo), None
     return (photo if photo is not None else words), None
 
 
@@ -384,7 +372,7 @@ def _similar_vector(product_id: int, model_key: str) -> np.ndarray | None:
     vectors = [row.as_array() for row in rows]
     if not vectors:
         return None
-    return _normalise(np.mean(np.stack(vectors), axis=0))
+    return unit(np.mean(np.stack(vectors), axis=0))
 
 
 def _item_from_hit(hit: Hit, leg: str, rank: int) -> ResultItem:
@@ -451,13 +439,9 @@ def clear_caches() -> None:
     _facets_cache.clear()
 
 
-def _count_totals_and_facets(
-    collection: str | None, search_filter: SearchFilter
-) -> tuple[int, dict]:
+def _count_totals_and_facets(collection: str, search_filter: SearchFilter) -> tuple[int, dict]:
     """Counts of the products that match the filters, from the product points."""
     index = get_vector_index()
-    if collection is None:
-        return 0, {"category": {}, "brand": {}, "price": []}
     total = index.count(collection, search_filter)
     facets = {
         "category": index.facets(collection, "category", search_filter),
