@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 from PIL import Image, ImageOps
 
+from search.model_loading import MODEL_LOAD_LOCK
 from search.query_trace import PROBES, QueryTrace, trace, unit
 
 if TYPE_CHECKING:
@@ -261,7 +262,8 @@ class ClipEncoder:
                 raise self._failure
             started = time.monotonic()
             try:
-                self._load_locked()
+                with MODEL_LOAD_LOCK:
+                    self._load_locked()
             except ModelUnavailable as exc:
                 self._failure, self._failed_at = exc, time.monotonic()
                 raise

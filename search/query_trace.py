@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from search.model_loading import MODEL_LOAD_LOCK
+
 logger = logging.getLogger(__name__)
 
 PROBES = (
@@ -32,10 +34,6 @@ PROBES = (
 AGREEMENT = 0.9999  # cosine between the trace's vector and the model's, on every probe
 
 Embed = Callable[[str], np.ndarray]
-
-# warnings.catch_warnings swaps the process-wide filter list: two traces built at once (CLIP
-# and MiniLM, in a search's two threads) would restore each other's filters mid-trace.
-_tracing_lock = threading.Lock()
 
 
 class QueryTrace:
@@ -94,7 +92,10 @@ def quiet_tracing() -> Iterator[None]:
     Python-side branches, and the deprecation notices it trips in the libraries, are noise
     here (the trace is checked against the model afterwards)."""
     chatty = [logging.getLogger(name) for name in ("sentence_transformers", "transformers")]
-    with _tracing_lock, warnings.catch_warnings():
+    # warnings.catch_warnings swaps the process-wide filter list: two traces built at once (CLIP
+    # and MiniLM, in a search's two threads) would restore each other's filters mid-trace. A
+    # trace runs the model's Python code, which may import lazily, so it also waits for loads.
+    with MODEL_LOAD_LOCK, warnings.catch_warnings():
         levels = [log.level for log in chatty]
         warnings.simplefilter("ignore")
         for log in chatty:

@@ -23,6 +23,7 @@ from search.encoders import (
     cached_commit,
     directory_content_hash,
 )
+from search.model_loading import MODEL_LOAD_LOCK
 from search.query_trace import PROBES, QueryTrace, trace, unit
 
 logger = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class TextEncoder:
     def load(self) -> None:
         if self._model is not None:
             return
-        with self._lock:
+        with self._lock, MODEL_LOAD_LOCK:
             if self._model is None:
                 self._load_locked()
 

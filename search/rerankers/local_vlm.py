@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from search.model_loading import MODEL_LOAD_LOCK
+
 from .base import (
     CandidateReranker,
     RerankCandidate,
@@ -83,7 +85,8 @@ class LocalVLMReranker(CandidateReranker):
             raise RerankTimeout()
         try:
             if self._vlm is None:
-                self._processor, self._vlm = self._from_pretrained()
+                with MODEL_LOAD_LOCK:
+                    self._processor, self._vlm = self._from_pretrained()
         finally:
             self._load_lock.release()
 

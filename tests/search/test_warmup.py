@@ -1,5 +1,6 @@
 """Warming the search models as a web worker starts."""
 
+import contextlib
 import logging
 import runpy
 import threading
@@ -63,3 +64,41 @@ def test_gunicorn_can_leave_the_models_to_the_first_search(monkeypatch):
     monkeypatch.setenv("GUNICORN_WARM_MODELS", "false")
     _post_worker_init()(worker=None)  # starts nothing
     assert not [t for t in threading.enumerate() if t.name == "warm-models"]
+
+
+def test_models_load_one_at_a_time(tiny_clip_dir, monkeypatch):
+    """transformers imports lazily; two loads at once once failed a search with "cannot import
+    name 'AutoImageProcessor'" while the warm-up thread loaded the text model."""
+    from search.encoders import ClipEncoder
+    from search.text_encoder import TextEncoder
+
+    # Given a text model whose load is held in the middle
+    text_loading, release_text = threading.Event(), threading.Event()
+
+    def slow_text_load(self):
+        text_loading.set()
+        assert release_text.wait(10)
+        raise RuntimeError("the text model's load ends here")
+
+    monkeypatch.setattr(TextEncoder, "_load_locked", slow_text_load)
+    loader = threading.Thread(target=lambda: _swallow(TextEncoder("any").load))
+    loader.start()
+    assert text_loading.wait(10)
+
+    # When CLIP is loaded from another thread meanwhile
+    clip = ClipEncoder(str(tiny_clip_dir), None)
+    clip_thread = threading.Thread(target=clip.load)
+    clip_thread.start()
+
+    # Then CLIP waits for the text model's load to end, and loads after it
+    clip_thread.join(0.5)
+    assert clip_thread.is_alive() and not clip.loaded
+    release_text.set()
+    clip_thread.join(60)
+    loader.join(10)
+    assert clip.loaded
+
+
+def _swallow(call):
+    with contextlib.suppress(RuntimeError):
+        call()
