@@ -16,6 +16,7 @@ switched in one step.
 from __future__ import annotations
 
 import abc
+import math
 import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -47,8 +48,9 @@ HNSW_PAYLOAD_FIELDS = frozenset({"category", "brand", "merchant"})
 HNSW_M = 16
 HNSW_EF_CONSTRUCT = 100
 HNSW_EF_SEARCH = 128
-# Grouped queries ask the engine for this many points per product wanted at first (a
-# product has ~3 images), then grow the fetch until enough distinct products come back.
+# Grouped queries ask the engine for this many points per product wanted at first, until
+# they have seen how many points per product a collection's top results hold (GroupFetchSizer),
+# and grow the fetch until enough distinct products come back.
 GROUP_OVERFETCH = 4
 GROUP_FETCH_MIN = 64
 
@@ -260,12 +262,46 @@ def check_query_args(limit: int, offset: int) -> None:
         raise ValueError("offset must not be negative")
 
 
+class GroupFetchSizer:
+    """How many points a grouped query fetches first, learned per collection.
+
+    Most of a deep grouped query's cost is per point returned (their payloads, in qdrant-edge
+    ~8 us each: bench/search.md), so fetching four points per product wanted when a catalogue
+    has one or two images per product doubles the query's cost. The sizer keeps a moving
+    average of the points per distinct product that earlier fetches of the collection held
+    and asks for that many, with a margin. A short first fetch costs a second one, never a
+    wrong answer: ``group_hits`` grows the fetch until the page is settled.
+    """
+
+    MARGIN = 1.25  # asked for beyond the average, so that most first fetches settle the page
+    SMOOTHING = 0.2  # weight of the newest observation in the moving average
+
+    def __init__(self, initial: float = GROUP_OVERFETCH) -> None:
+        self._initial = float(initial)
+        self._ratio: dict[str, float] = {}
+
+    def first_fetch(self, collection: str, wanted: int) -> int:
+        ratio = self._ratio.get(collection, self._initial)
+        return max(GROUP_FETCH_MIN, math.ceil(wanted * ratio * self.MARGIN))
+
+    def observe(self, collection: str, points: int, products: int) -> None:
+        if products < 1:
+            return
+        seen = max(1.0, points / products)
+        before = self._ratio.get(collection)
+        # Under the GIL a lost update is harmless: the next query corrects it.
+        self._ratio[collection] = (
+            seen if before is None else before + self.SMOOTHING * (seen - before)
+        )
+
+
 def group_hits(
     fetch: Callable[[int], list[Hit]],
     *,
     offset: int,
     limit: int,
-    overfetch: int = GROUP_OVERFETCH,
+    sizer: GroupFetchSizer | None = None,
+    collection: str = "",
 ) -> list[Hit]:
     """One hit per product: page ``offset:offset+limit`` of products ranked by their best point.
 
@@ -276,10 +312,14 @@ def group_hits(
     The fetch grows until it is exhausted or the last wanted product scores strictly more
     than the last point fetched: any point not fetched scores no more than that one, so the
     page is settled, ties included. For an exact search this gives exactly the brute-force
-    grouped ranking; for HNSW it is as good as the engine's answer.
+    grouped ranking; for HNSW it is as good as the engine's answer. ``sizer`` (with the
+    ``collection`` it learns for) chooses the first fetch's size from earlier queries.
     """
     wanted = offset + limit
-    size = max(wanted * overfetch, GROUP_FETCH_MIN)
+    if sizer is None:
+        size = max(wanted * GROUP_OVERFETCH, GROUP_FETCH_MIN)
+    else:
+        size = sizer.first_fetch(collection, wanted)
     while True:
         hits = fetch(size)
         best: dict[int, Hit] = {}
@@ -291,6 +331,10 @@ def group_hits(
                 best[product_id] = hit
         ranked = sorted(best.values(), key=lambda h: (-h.score, h.payload["product_id"]))
         exhausted = len(hits) < size
+        if not exhausted and sizer is not None:
+            sizer.observe(collection, len(hits), len(best))
         if exhausted or (len(ranked) >= wanted and ranked[wanted - 1].score > hits[-1].score):
             return ranked[offset:wanted]
-        size *= 4
+        # Short: ask for enough by what this fetch held per product, at least twice as many.
+        per_product = len(hits) / max(1, len(best))
+        size = max(size * 2, math.ceil(wanted * per_product * GroupFetchSizer.MARGIN))

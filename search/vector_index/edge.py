@@ -45,6 +45,7 @@ from .base import (
     HNSW_PAYLOAD_FIELDS,
     PAYLOAD_INDEXES,
     CollectionNotFound,
+    GroupFetchSizer,
     Hit,
     PointData,
     RetrievedPoint,
@@ -152,7 +153,7 @@ class EdgeVectorIndex(VectorIndex):
         self.hnsw_ef_construct = hnsw_ef_construct
         self.hnsw_ef = hnsw_ef
         self.hnsw_payload_fields = hnsw_payload_fields
-        self.group_overfetch = group_overfetch
+        self._group_sizer = GroupFetchSizer(group_overfetch)
         self.optimize_after_writes = optimize_after_writes
         self.optimize_quiet_seconds = optimize_quiet_seconds
         self.flush_interval_seconds = flush_interval_seconds
@@ -406,7 +407,9 @@ class EdgeVectorIndex(VectorIndex):
                 return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in points]
 
             if group_by_product:
-                return group_hits(fetch, offset=offset, limit=limit, overfetch=self.group_overfetch)
+                return group_hits(
+                    fetch, offset=offset, limit=limit, sizer=self._group_sizer, collection=col.name
+                )
             return fetch(limit, offset)
 
     def count(self, collection_or_alias: str, filter: SearchFilter) -> int:

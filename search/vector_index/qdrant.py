@@ -31,6 +31,7 @@ from .base import (
     HNSW_PAYLOAD_FIELDS,
     PAYLOAD_INDEXES,
     CollectionNotFound,
+    GroupFetchSizer,
     Hit,
     PointData,
     RetrievedPoint,
@@ -109,6 +110,7 @@ class QdrantVectorIndex(VectorIndex):
             write_consistency, replication_factor
         )
         self.hnsw_ef = hnsw_ef
+        self._group_sizer = GroupFetchSizer()
         # Local mode is not thread-safe; a server client is.
         self._local_lock = threading.RLock() if self.local else None
         if self.local:
@@ -387,7 +389,13 @@ class QdrantVectorIndex(VectorIndex):
         # Grouping in the client for both backends: query_points_groups has no offset, and
         # which of two tied groups lands on a page would be up to the server.
         if group_by_product:
-            return group_hits(fetch, offset=offset, limit=limit)
+            return group_hits(
+                fetch,
+                offset=offset,
+                limit=limit,
+                sizer=self._group_sizer,
+                collection=collection_or_alias,
+            )
         return fetch(limit, offset)
 
     def count(self, collection_or_alias: str, filter: SearchFilter) -> int:
