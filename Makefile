@@ -62,7 +62,7 @@ bench-indexing: $(STAMP) ## Images/s of the indexing pipeline vs the naive loop 
 bench-vector-index: $(STAMP) ## Embedded vector index at 100k vectors: load time, p50/p95, recall@20
 	$(PY) bench/vector_index.py
 
-bench-search: $(STAMP) ## Search endpoint over HTTP at 100k images: p50/p95 vs its stages, requests/s
+bench-search: $(STAMP) ## Search endpoint over HTTP at 100k products (300k images): p50/p95 vs its stages, requests/s
 	HF_HUB_OFFLINE=1 $(PY) bench/search.py
 
 bench: bench-indexing bench-vector-index bench-search ## All benchmarks
