@@ -300,8 +300,8 @@ def group_hits(
     *,
     offset: int,
     limit: int,
-    sizer: GroupFetchSizer | None = None,
-    collection: str = "",
+    sizer: GroupFetchSizer,
+    collection: str,
 ) -> list[Hit]:
     """One hit per product: page ``offset:offset+limit`` of products ranked by their best point.
 
@@ -312,14 +312,11 @@ def group_hits(
     The fetch grows until it is exhausted or the last wanted product scores strictly more
     than the last point fetched: any point not fetched scores no more than that one, so the
     page is settled, ties included. For an exact search this gives exactly the brute-force
-    grouped ranking; for HNSW it is as good as the engine's answer. ``sizer`` (with the
-    ``collection`` it learns for) chooses the first fetch's size from earlier queries.
+    grouped ranking; for HNSW it is as good as the engine's answer. ``sizer`` chooses the
+    first fetch's size from earlier queries of ``collection`` and learns from this one.
     """
     wanted = offset + limit
-    if sizer is None:
-        size = max(wanted * GROUP_OVERFETCH, GROUP_FETCH_MIN)
-    else:
-        size = sizer.first_fetch(collection, wanted)
+    size = sizer.first_fetch(collection, wanted)
     while True:
         hits = fetch(size)
         best: dict[int, Hit] = {}
@@ -331,7 +328,7 @@ def group_hits(
                 best[product_id] = hit
         ranked = sorted(best.values(), key=lambda h: (-h.score, h.payload["product_id"]))
         exhausted = len(hits) < size
-        if not exhausted and sizer is not None:
+        if not exhausted:
             sizer.observe(collection, len(hits), len(best))
         if exhausted or (len(ranked) >= wanted and ranked[wanted - 1].score > hits[-1].score):
             return ranked[offset:wanted]
