@@ -170,8 +170,6 @@ class MerchantProductListCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         merchant = self._merchant_for_create(request, data.pop("merchant", ""))
-        if Product.objects.filter(merchant=merchant, sku=data["sku"]).exists():
-            raise ValidationError({"sku": "This merchant already has a product with this SKU."})
         product = services.product_create(merchant=merchant, **data)
         product.image_count = 0  # type: ignore[attr-defined]  # as the list's annotation
         return Response(ProductOutputSerializer(product).data, status=status.HTTP_201_CREATED)
@@ -209,13 +207,6 @@ class MerchantProductDetailApi(APIView):
         serializer = ProductUpdateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        new_sku = data.get("sku")
-        if (
-            new_sku
-            and new_sku != product.sku
-            and Product.objects.filter(merchant=product.merchant, sku=new_sku).exists()
-        ):
-            raise ValidationError({"sku": "This merchant already has a product with this SKU."})
         product = services.product_update(product=product, data=data)
         return Response(ProductOutputSerializer(product).data)
 

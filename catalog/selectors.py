@@ -1,10 +1,11 @@
 """Reads of the catalogue. Selectors own select_related/prefetch_related."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.core.files.storage import default_storage
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from catalog.models import Merchant, Product, ProductImage
 
@@ -44,15 +45,68 @@ def product_image_get(*, product: Product, image_id: int) -> ProductImage | None
 
 
 def products_for_results(*, product_ids: Sequence[int]) -> dict[int, Product]:
-    """Hydrate a page of search results: one query, with the merchant joined."""
-    products = Product.objects.filter(pk__in=list(product_ids), is_active=True).select_related(
-        "merchant"
+    """Hydrate a page of search results in one query: the active products among the ids, with
+    the merchant joined and their first image's id, file and thumbnail annotated
+    (``first_image_id``, ``first_image_file``, ``first_image_thumb``) for results whose hit
+    carries no image."""
+    first_image = ProductImage.objects.filter(product=OuterRef("pk")).order_by("position", "id")
+    products = (
+        Product.objects.filter(pk__in=list(product_ids), is_active=True)
+        .select_related("merchant")
+        .annotate(
+            first_image_id=Subquery(first_image.values("id")[:1]),
+            first_image_file=Subquery(first_image.values("file")[:1]),
+            first_image_thumb=Subquery(first_image.values("thumbnail")[:1]),
+        )
     )
     return {product.pk: product for product in products}
 
 
-def images_by_ids(*, image_ids: Iterable[int]) -> dict[int, ProductImage]:
-    return {image.pk: image for image in ProductImage.objects.filter(pk__in=list(image_ids))}
+def image_file_reader(*, name: str) -> Callable[[], bytes]:
+    """A function that reads a stored image file's bytes when called (storage errors propagate:
+    they are the caller's to retry)."""
+
+    def read() -> bytes:
+        with default_storage.open(name, "rb") as handle:
+            return handle.read()
+
+    return read
+
+
+def product_for_indexing(*, product_id: int) -> Product | None:
+    return Product.objects.select_related("merchant").filter(pk=product_id).first()
+
+
+def products_for_indexing(*, product_ids: Iterable[int]) -> list[Product]:
+    return list(Product.objects.filter(pk__in=list(product_ids)).select_related("merchant"))
+
+
+def product_ids_all() -> set[int]:
+    return set(Product.objects.values_list("id", flat=True))
+
+
+def product_image_statuses() -> dict[int, str]:
+    """Every image's id and indexing status (consistency checks)."""
+    return dict(ProductImage.objects.values_list("id", "status"))
+
+
+def product_image_ids_with_status(*, status: str) -> list[int]:
+    return list(
+        ProductImage.objects.filter(status=status).order_by("id").values_list("id", flat=True)
+    )
+
+
+def product_image_ids_indexed_by_other_model(*, model_revision: str) -> list[int]:
+    return list(
+        ProductImage.objects.filter(status=ProductImage.Status.INDEXED)
+        .exclude(model_revision=model_revision)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+def product_is_active(*, product_id: int) -> bool:
+    return Product.objects.filter(pk=product_id, is_active=True).exists()
 
 
 def product_with_images(*, product_id: int) -> Product | None:

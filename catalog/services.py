@@ -126,6 +126,7 @@ def product_create(
         attributes=attributes or {},
         is_active=is_active,
     )
+    _check_sku_free(product)
     product.full_clean()
     product.save()
     _announce_product_change(product, set(PRODUCT_EDITABLE_FIELDS))
@@ -148,6 +149,8 @@ def product_update(*, product: Product, data: dict[str, Any]) -> Product:
             changed.add(name)
     if not changed:
         return product
+    if "sku" in changed:
+        _check_sku_free(product)
     product.full_clean()
     product.save(update_fields=[*sorted(changed), "updated_at"])
     _announce_product_change(product, changed)
@@ -166,6 +169,13 @@ def product_delete(*, product: Product) -> None:
     product.delete()
     transaction.on_commit(lambda: _delete_files(files))
     signals.product_deleted.send(sender=Product, product_id=product_id)
+
+
+def _check_sku_free(product: Product) -> None:
+    """A merchant's SKUs are unique: say so in the merchant's words, not the constraint's."""
+    taken = Product.objects.filter(merchant_id=product.merchant_id, sku=product.sku)
+    if taken.exclude(pk=product.pk).exists():
+        raise ValidationError({"sku": "This merchant already has a product with this SKU."})
 
 
 def _announce_product_change(product: Product, changed: set[str]) -> None:
@@ -250,16 +260,6 @@ def _delete_files(names: Iterable[str]) -> None:
 
 
 # --- Indexing status (the only catalogue rows the search side writes, through here) ---------
-
-
-def product_image_mark_indexed(*, image_id: int, model_revision: str) -> None:
-    ProductImage.objects.filter(pk=image_id).update(
-        status=ProductImage.Status.INDEXED,
-        model_revision=model_revision,
-        failure_reason="",
-        indexed_at=timezone.now(),
-        updated_at=timezone.now(),
-    )
 
 
 def product_image_mark_failed(*, image_id: int, reason: str) -> None:
