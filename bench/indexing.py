@@ -139,7 +139,7 @@ def run_naive(model_dir: Path, paths: list[Path], device: str = "cpu") -> np.nda
 def run_pipeline(
     label: str, model_dir: Path, paths: list[Path], batch: int, int8: bool, device: str = "cpu"
 ):
-    from search.encoders import ClipEncoder
+    from search.encoding.clip import ClipEncoder
 
     encoder = ClipEncoder(str(model_dir), None, quantize_int8=int8, batch_size=batch, device=device)
     encoder.load()

@@ -10,7 +10,7 @@ PostgreSQL server: a scratch database created there and dropped afterwards; --sq
 DATABASE_URL), the qdrant-edge vector store, the local media folder. It loads P products and
 N product images with bulk_create (file names point at a few real JPEGs), writes their points
 straight into the live collections with the indexing service's point ids and payloads
-(search.indexing, search.generations: IndexGeneration rows, aliases), then optimize()s:
+(search.index.sync, search.index.generations: IndexGeneration rows, aliases), then optimize()s:
 
   image points    clustered random 512-d vectors (1,000 clusters, a cluster mostly one
                   category; a product's images near the product), as in bench/vector_index.py
@@ -445,10 +445,17 @@ def build(args, catalogue: Catalogue, media_names, index, clip, text_encoder) ->
     from django.utils import timezone
 
     from catalog.models import Merchant, Product, ProductImage
-    from search import generations
-    from search.generations import IMAGE_VECTOR, KEYWORD_VECTOR, TEXT_VECTOR
-    from search.indexing import image_point_id, product_payload, product_point_id, text_of
-    from search.keywords import keyword_document_vector
+    from search.encoding.keywords import keyword_document_vector
+    from search.index import generations
+    from search.index.documents import (
+        IMAGE_VECTOR,
+        KEYWORD_VECTOR,
+        TEXT_VECTOR,
+        image_point_id,
+        product_payload,
+        product_point_id,
+        text_of,
+    )
     from search.vector_index.base import PointData
 
     timings: dict[str, float] = {}
@@ -589,7 +596,7 @@ class EncodeAlone:
 
     def __init__(self, clip, text_encoder, photos: list[bytes]) -> None:
         from catalog.intake import decode_query_image
-        from search.keywords import keyword_query_vector
+        from search.encoding.keywords import keyword_query_vector
 
         self.clip, self.text_encoder = clip, text_encoder
         self.decode, self.keywords = decode_query_image, keyword_query_vector
@@ -657,9 +664,10 @@ def engine_alone(
 ) -> dict[str, list[float]]:
     """The vector-store calls a search makes, each alone, with real query vectors."""
     from catalog.intake import decode_query_image
-    from search import generations
-    from search.keywords import keyword_query_vector
-    from search.query import IMAGE_HIT_FIELDS, _price_bands
+    from search.encoding.keywords import keyword_query_vector
+    from search.index import generations
+    from search.query.facets import price_bands
+    from search.query.service import IMAGE_HIT_FIELDS
     from search.vector_index.base import SearchFilter
 
     texts = [text for text, _ in text_queries]
@@ -716,7 +724,7 @@ def engine_alone(
                 index.facets(products, "brand", f),
             ),
         ),
-        ("price bands (counts)", lambda f, n: _price_bands(index, products, f)),
+        ("price bands (counts)", lambda f, n: price_bands(index, products, f)),
     ]
     filters = [SearchFilter(categories=(category,)) for _, category in text_queries]
     for _, call in calls:  # warm
@@ -897,7 +905,7 @@ def run_concurrent(
             while time.perf_counter() < stop_at[0]:
                 body, content_type = make(next(counter))
                 mine.append(client.post(body, content_type))
-        except BaseException as exc:  # reported by the main thread
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             errors.append(exc)
         finally:
             client.close()
@@ -1023,9 +1031,8 @@ def main(argv: list[str] | None = None) -> int:
         from django.db import connection, connections
         from transformers.utils import logging as transformers_logging
 
-        from search.encoders import get_clip_encoder
-        from search.text_encoder import get_text_encoder
-        from search.vector_index.edge import EdgeVectorIndex
+        from search.encoding.registry import get_clip_encoder, get_text_encoder
+        from search.vector_index.embedded import EdgeVectorIndex
 
         transformers_logging.disable_progress_bar()
         transformers_logging.set_verbosity_error()
@@ -1369,7 +1376,7 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
         try:
             drop_database()
-        except Exception as exc:  # noqa: BLE001 - cleanup; report and go on
+        except Exception as exc:  # noqa: BLE001 - the results matter more than the cleanup  # noqa: BLE001 - cleanup; report and go on
             log(f"could not drop the scratch database: {exc}")
         if args.keep:
             log(f"kept {root}")

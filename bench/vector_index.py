@@ -187,7 +187,7 @@ def main() -> None:
     parser.add_argument("--local-queries", type=int, default=50)
     args = parser.parse_args()
 
-    from search.vector_index.edge import EdgeVectorIndex
+    from search.vector_index.embedded import EdgeVectorIndex
 
     print(
         f"data: {args.points} x {args.dim}-d image vectors, {args.products} products, "

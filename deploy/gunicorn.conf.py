@@ -71,7 +71,7 @@ def post_worker_init(worker) -> None:  # type: ignore[no-untyped-def]
         return
     import threading
 
-    from search.warmup import warm_models
+    from search.encoding.warmup import warm_models
 
     threading.Thread(target=warm_models, name="warm-models", daemon=True).start()
 

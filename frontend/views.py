@@ -1,5 +1,5 @@
 """The storefront: one page. The browser does the searching through the search API
-(search/apis.py); this view only hands it the page, its settings and a CSRF cookie."""
+(search/api/); this view only hands it the page, its settings and a CSRF cookie."""
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse

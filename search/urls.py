@@ -1,12 +1,13 @@
 from django.urls import path
 
-from search import apis
+from search.api.search import SearchApi
+from search.api.similar import ProductSimilarApi
 
 urlpatterns = [
-    path("search/", apis.SearchApi.as_view(), name="search"),
+    path("search/", SearchApi.as_view(), name="search"),
     path(
         "products/<int:product_id>/similar/",
-        apis.ProductSimilarApi.as_view(),
+        ProductSimilarApi.as_view(),
         name="product-similar",
     ),
 ]

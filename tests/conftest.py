@@ -10,8 +10,8 @@ pytest_plugins = ["tests.fixtures.models", "tests.fixtures.s3", "tests.fixtures.
 def _isolated_state(settings, tmp_path):
     from django.core.cache import cache
 
-    from search import generations
-    from search.query import clear_caches
+    from search.index import generations
+    from search.query.service import clear_caches
     from search.vector_index import reset_vector_index
 
     settings.MEDIA_ROOT = tmp_path / "media"

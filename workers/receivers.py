@@ -8,7 +8,7 @@ from django.dispatch import receiver
 
 from catalog import signals
 from catalog.services import INDEXED_PRODUCT_FIELDS, TEXT_PRODUCT_FIELDS
-from search.indexing import iter_chunks
+from search.index.chunks import iter_chunks
 from workers import tasks
 
 

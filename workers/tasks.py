@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from catalog import services as catalog_services
 from config.metrics import INDEXING_OUTCOMES
-from search import indexing
-from search.encoders import ModelUnavailable
+from search.encoding.base import ModelUnavailable
+from search.index import sync as indexing
+from search.index.chunks import iter_chunks
 from search.vector_index.base import VectorStoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -113,7 +114,7 @@ def sweep_unindexed() -> int:
     except ModelUnavailable as exc:
         logger.warning("sweep skipped: %s", exc)
         return 0
-    for chunk in indexing.iter_chunks(image_ids, settings.EMBED_BATCH_SIZE):
+    for chunk in iter_chunks(image_ids, settings.EMBED_BATCH_SIZE):
         embed_images.delay(image_ids=chunk)
     if image_ids:
         logger.info("sweep re-enqueued %d image(s)", len(image_ids))

@@ -32,7 +32,7 @@ class _SearchThrottle(SimpleRateThrottle):
 
     def get_rate(self):
         # Read the rates now rather than at import, so a settings change takes effect.
-        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+        return api_settings.DEFAULT_THROTTLE_RATES[str(self.scope)]
 
     def applies(self, request) -> bool:
         raise NotImplementedError

@@ -11,7 +11,6 @@ web processes and management commands that never encode pay nothing for it.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import itertools
 import logging
@@ -20,7 +19,6 @@ import os
 import re
 import struct
 import threading
-import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -30,8 +28,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 from PIL import Image, ImageOps
 
-from search.model_loading import MODEL_LOAD_LOCK
-from search.query_trace import PROBES, QueryTrace, trace, unit
+from search.encoding.base import InferenceModel, ModelUnavailable
+from search.encoding.hub import (
+    cached_commit,
+    directory_content_hash,
+    hub_has,
+    looks_like_path,
+    offline,
+)
+from search.encoding.trace import PROBES, QueryTrace, trace
+from search.encoding.vectors import unit
 
 if TYPE_CHECKING:
     import torch
@@ -40,8 +46,6 @@ logger = logging.getLogger(__name__)
 
 K = TypeVar("K")
 
-# Files of a model directory that decide the vectors it produces (README and the like do not).
-_CONTENT_SUFFIXES = (".json", ".txt", ".safetensors", ".bin", ".model", ".pt", ".pth")
 _FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
 # Errors PIL raises on bytes it cannot decode (truncated, corrupt, bomb, unknown format).
 _DECODE_ERRORS = (
@@ -52,9 +56,6 @@ _DECODE_ERRORS = (
     struct.error,
     Image.DecompressionBombError,
 )
-
-
-_RETRY_FAILED_LOAD_SECONDS = 60.0
 
 
 def _resolve_device(setting: str) -> str:
@@ -70,72 +71,8 @@ def _resolve_device(setting: str) -> str:
     return setting
 
 
-class ModelUnavailable(RuntimeError):
-    """The configured model's weights cannot be found (or are not a CLIP-style model)."""
-
-
 class UnreadableImage(ValueError):
     """Bytes that PIL cannot decode as an image."""
-
-
-def _offline() -> bool:
-    from huggingface_hub import constants
-
-    # The environment too: the hub reads it once at import; tests and operators may set it later.
-    flag = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE") or ""
-    return constants.HF_HUB_OFFLINE or flag.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _slug(text: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return slug[:48].strip("-") or "model"
-
-
-def _looks_like_path(model: str) -> bool:
-    # A hub id is "name" or "owner/name"; anything else can only have meant a directory.
-    return model.startswith(("/", ".", "~")) or model.count("/") > 1
-
-
-def directory_content_hash(directory: Path) -> str:
-    """sha256 over the relative names and bytes of the files that decide a model's output."""
-    digest = hashlib.sha256()
-    for path in sorted(directory.rglob("*")):
-        relative = path.relative_to(directory)
-        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
-            continue
-        if not path.name.endswith(_CONTENT_SUFFIXES) or path.name.lower().startswith("readme"):
-            continue
-        digest.update(relative.as_posix().encode() + b"\0")
-        with path.open("rb") as fh:
-            digest.update(hashlib.file_digest(fh, "sha256").digest())
-    return digest.hexdigest()
-
-
-def cached_commit(repo_id: str, revision: str | None, filename: str = "config.json") -> str | None:
-    """The commit a hub id and revision (branch, tag or sha) resolve to in the local cache."""
-    from huggingface_hub import try_to_load_from_cache
-
-    try:
-        cached = try_to_load_from_cache(repo_id, filename, revision=revision)
-    except ValueError:  # not a valid repo id
-        return None
-    return Path(cached).parent.name if isinstance(cached, str) else None  # snapshots/<commit>/
-
-
-def _hub_has(repo_id: str, revision: str | None) -> bool:
-    """One quick request, no retries: is the hub reachable and does it know this revision?
-
-    A download of a missing file retries with back-off for half a minute; this answers in one
-    round trip (HF_HUB_ETAG_TIMEOUT at most), so an unreachable hub fails fast.
-    """
-    from huggingface_hub import HfApi, constants
-
-    try:
-        HfApi().model_info(repo_id, revision=revision, timeout=constants.HF_HUB_ETAG_TIMEOUT)
-    except Exception:  # noqa: BLE001 - unreachable, unknown repo or revision, no access
-        logger.debug("Hub lookup of %s@%s failed", repo_id, revision, exc_info=True)
-        return False
-    return True
 
 
 def _load_parts(source: str, revision: str | None, local_only: bool) -> tuple[Any, Any, Any]:
@@ -171,7 +108,7 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-class ClipEncoder:
+class ClipEncoder(InferenceModel):
     """A CLIP-family model that turns texts and images into comparable unit vectors."""
 
     def __init__(
@@ -186,27 +123,21 @@ class ClipEncoder:
     ) -> None:
         if not model:
             raise ModelUnavailable("CLIP_MODEL is empty: set it to a hub id or a model directory.")
-        self.model_name = model
+        local_dir = Path(model).expanduser() if Path(model).expanduser().is_dir() else None
+        super().__init__(model, local_dir)
         self.quantize_int8 = quantize_int8
         self.device_setting = device or "cpu"
         self.device = "cpu"  # resolved at load: "auto" picks CUDA when there is one
-        self._failed_at = 0.0
-        self._failure: ModelUnavailable | None = None
         self.threads = threads
         self.batch_size = max(1, batch_size)
         self._requested_revision = revision or None
-        self._local_dir = Path(model).expanduser() if Path(model).expanduser().is_dir() else None
-        self._revision: str | None = None
         if self._local_dir is None and revision and _FULL_SHA.match(revision):
             self._revision = revision
-        self._lock = threading.Lock()
         # A fast tokenizer is one Rust object; a call that changes its padding/truncation state
         # while another thread tokenizes fails with "Already borrowed". Tokenizing is cheap.
         self._tokenizer_lock = threading.Lock()
-        self._model: Any = None
         self._tokenizer: Any = None
         self._image_processor: Any = None
-        self._dim = 0
         self._text_max_length = 77
         self._query_trace = QueryTrace(f"CLIP model {self.model_name}", self._trace, self._embed)
         self._draft_edge = 0
@@ -215,62 +146,10 @@ class ClipEncoder:
     def __repr__(self) -> str:
         return f"ClipEncoder({self.model_name!r}, revision={self._requested_revision!r})"
 
-    # --- identity -------------------------------------------------------------------------
-
-    @property
-    def revision(self) -> str:
-        """The pinned commit, or for a local directory a content hash of its files."""
-        if self._revision is None:
-            if self._local_dir is not None:
-                with self._lock:
-                    if self._revision is None:
-                        self._revision = directory_content_hash(self._local_dir)
-            else:
-                self.load()  # a branch or tag name resolves to a commit once loaded
-        assert self._revision is not None
-        return self._revision
-
-    @property
-    def model_key(self) -> str:
-        """Short, collection-name safe: the model's name slug and 8 characters of its revision."""
-        name = self._local_dir.name if self._local_dir is not None else self.model_name
-        return f"{_slug(name.rsplit('/', 1)[-1])}-{self.revision[:8]}"
-
-    @property
-    def dim(self) -> int:
-        self.load()
-        return self._dim
-
-    @property
-    def loaded(self) -> bool:
-        return self._model is not None
+    def _key_name(self) -> str:
+        return self._local_dir.name if self._local_dir is not None else self.model_name
 
     # --- loading --------------------------------------------------------------------------
-
-    def load(self) -> None:
-        if self._model is not None:
-            return
-        with self._lock:
-            if self._model is not None:
-                return
-            # A model that could not be found is not looked for again on every request: a
-            # search or an upload would otherwise pay a hub round trip each time.
-            if (
-                self._failure is not None
-                and time.monotonic() - self._failed_at < _RETRY_FAILED_LOAD_SECONDS
-            ):
-                raise self._failure
-            started = time.monotonic()
-            try:
-                with MODEL_LOAD_LOCK:
-                    self._load_locked()
-            except ModelUnavailable as exc:
-                self._failure, self._failed_at = exc, time.monotonic()
-                raise
-            self._failure = None
-            from config.metrics import MODEL_LOAD_SECONDS
-
-            MODEL_LOAD_SECONDS.labels(model=self.model_name).observe(time.monotonic() - started)
 
     def _load_locked(self) -> None:
         import torch
@@ -352,7 +231,7 @@ class ClipEncoder:
                     f"({type(exc).__name__}): point CLIP_MODEL at a directory with config.json, "
                     "weights and processor files, or at a hub id."
                 ) from None
-        if _looks_like_path(self.model_name):
+        if looks_like_path(self.model_name):
             raise ModelUnavailable(
                 f"CLIP_MODEL directory {self.model_name!r} does not exist: mount the model there "
                 "or set CLIP_MODEL to an existing directory or a hub id."
@@ -365,14 +244,14 @@ class ClipEncoder:
             logger.debug(
                 "%s@%s is not in the local cache", self.model_name, revision, exc_info=True
             )
-        if not _offline() and _hub_has(self.model_name, revision):
+        if not offline() and hub_has(self.model_name, revision):
             try:
                 return _load_parts(self.model_name, revision, False)
-            except Exception:  # noqa: BLE001 - network, auth, disk: all mean "unavailable" here
+            except Exception:  # network, auth, disk: all mean "unavailable" here
                 logger.debug("Downloading %s@%s failed", self.model_name, revision, exc_info=True)
         reason = (
             "and HF_HUB_OFFLINE forbids downloading it"
-            if _offline()
+            if offline()
             else "and the hub did not provide it"
         )
         raise ModelUnavailable(
@@ -506,7 +385,7 @@ class ClipEncoder:
 
     def encode_text_query(self, text: str) -> np.ndarray:
         """One shopper query as a unit vector, the same as ``encode_texts([text])[0]``; on the
-        CPU it runs on a checked TorchScript trace of the text tower (search/query_trace.py).
+        CPU it runs on a checked TorchScript trace of the text tower (search/encoding/trace.py).
         Not for the int8 model: a trace of its dynamically quantised layers drifts from them."""
         self.load()
         traceable = self.device == "cpu" and not self.quantize_int8
@@ -516,10 +395,14 @@ class ClipEncoder:
     def _embed(self, text: str) -> np.ndarray:
         return self.encode_texts([text])[0]
 
-    def _tokens(self, text: str) -> Any:
+    def _tokens(self, texts: Sequence[str]) -> Any:
         with self._tokenizer_lock:
             return self._tokenizer(
-                [text], truncation=True, max_length=self._text_max_length, return_tensors="pt"
+                list(texts),
+                padding=True,
+                truncation=True,
+                max_length=self._text_max_length,
+                return_tensors="pt",
             )
 
     def _trace(self) -> Callable[[str], np.ndarray]:
@@ -537,11 +420,11 @@ class ClipEncoder:
                     self.model.get_text_features(input_ids=input_ids, attention_mask=attention_mask)
                 )
 
-        example = self._tokens(PROBES[1])
+        example = self._tokens([PROBES[1]])
         module = trace(_TextTower(), [example["input_ids"], example["attention_mask"]])
 
         def embed(text: str) -> np.ndarray:
-            tokens = self._tokens(text)
+            tokens = self._tokens([text])
             with torch.inference_mode():
                 vector = module(tokens["input_ids"], tokens["attention_mask"])
             return vector[0].float().numpy()
@@ -556,14 +439,7 @@ class ClipEncoder:
         outputs = []
         with torch.inference_mode():
             for start in range(0, len(texts), self.batch_size):
-                with self._tokenizer_lock:
-                    tokens = self._tokenizer(
-                        list(texts[start : start + self.batch_size]),
-                        padding=True,
-                        truncation=True,
-                        max_length=self._text_max_length,
-                        return_tensors="pt",
-                    )
+                tokens = self._tokens(texts[start : start + self.batch_size])
                 features = _features(
                     self._model.get_text_features(
                         input_ids=tokens["input_ids"].to(self.device),
@@ -576,44 +452,3 @@ class ClipEncoder:
         if not outputs:
             return np.empty((0, self._dim), dtype=np.float32)
         return np.ascontiguousarray(np.concatenate(outputs), dtype=np.float32)
-
-
-_registry_lock = threading.Lock()
-_clip_encoder: tuple[tuple[Any, ...], ClipEncoder] | None = None
-
-
-def get_clip_encoder() -> ClipEncoder:
-    """The process's CLIP encoder, built from settings (loaded on first use)."""
-    global _clip_encoder
-    from django.conf import settings
-
-    key = (
-        settings.CLIP_MODEL,
-        settings.CLIP_MODEL_REVISION,
-        settings.CLIP_QUANTIZE_INT8,
-        settings.TORCH_THREADS,
-        settings.EMBED_BATCH_SIZE,
-        settings.CLIP_DEVICE,
-    )
-    with _registry_lock:
-        if _clip_encoder is None or _clip_encoder[0] != key:
-            encoder = ClipEncoder(
-                settings.CLIP_MODEL,
-                settings.CLIP_MODEL_REVISION or None,
-                quantize_int8=settings.CLIP_QUANTIZE_INT8,
-                threads=settings.TORCH_THREADS,
-                batch_size=settings.EMBED_BATCH_SIZE,
-                device=settings.CLIP_DEVICE,
-            )
-            _clip_encoder = (key, encoder)
-        return _clip_encoder[1]
-
-
-def reset_encoders() -> None:
-    """Forget the process's encoders (tests; a settings change)."""
-    global _clip_encoder
-    with _registry_lock:
-        _clip_encoder = None
-    from search import text_encoder
-
-    text_encoder.reset_text_encoder()

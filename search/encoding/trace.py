@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from search.model_loading import MODEL_LOAD_LOCK
+from search.encoding.base import MODEL_LOAD_LOCK
+from search.encoding.vectors import unit
 
 logger = logging.getLogger(__name__)
 
@@ -78,12 +79,6 @@ def trace(module, example: Sequence) -> Any:
 
     with torch.inference_mode():
         return torch.jit.trace(module.eval(), tuple(example), strict=False, check_trace=False)
-
-
-def unit(vector: np.ndarray) -> np.ndarray:
-    vector = np.asarray(vector, dtype=np.float32)
-    norm = float(np.linalg.norm(vector))
-    return vector / norm if norm > 0 else vector
 
 
 @contextlib.contextmanager

@@ -2,7 +2,7 @@
 
 Lazily, the first searches of a new web worker would wait several seconds: torch and
 transformers imports, CLIP and the text model from disk, their query traces
-(search/query_trace.py). `deploy/gunicorn.conf.py` runs `warm_models` in a background thread
+(search/encoding/trace.py). `deploy/gunicorn.conf.py` runs `warm_models` in a background thread
 as each worker starts; a search that arrives meanwhile waits on the same load locks instead of
 loading twice.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import time
 
-from search.encoders import ModelUnavailable, get_clip_encoder
-from search.text_encoder import get_text_encoder
+from search.encoding.base import ModelUnavailable
+from search.encoding.registry import get_clip_encoder, get_text_encoder
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def warm_models() -> None:
             ready.append(name)
         except ModelUnavailable as exc:
             logger.info("warm-up: %s unavailable: %s", name, exc)
-        except Exception:  # noqa: BLE001 - a warm-up must never take the worker down
+        except Exception:  # a warm-up must never take the worker down
             logger.exception("warm-up: loading the %s failed", name)
     logger.info(
         "warm-up: %s ready in %.1f s",

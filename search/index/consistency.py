@@ -3,8 +3,10 @@
 from dataclasses import dataclass, field
 
 from catalog import selectors as catalog_selectors
-from catalog.models import Product, ProductImage
-from search import generations, indexing
+from catalog.models import ProductImage
+from search.index import generations
+from search.index import sync as indexing
+from search.index.chunks import iter_chunks
 from search.vector_index import get_vector_index
 
 
@@ -47,7 +49,7 @@ def index_status() -> IndexStatus:
             for point_id, payload in index.scroll(image_collection)
         }
         status.image_points = len(points)
-        rows = dict(ProductImage.objects.values_list("id", "status"))
+        rows = catalog_selectors.product_image_statuses()
         status.missing_images = sorted(
             image_id
             for image_id, state in rows.items()
@@ -56,10 +58,8 @@ def index_status() -> IndexStatus:
         status.orphan_image_points = sorted(
             point_id for image_id, point_id in points.items() if image_id not in rows
         )
-        status.stale_images = sorted(
-            ProductImage.objects.filter(status=ProductImage.Status.INDEXED)
-            .exclude(model_revision=encoder.model_key)
-            .values_list("id", flat=True)
+        status.stale_images = catalog_selectors.product_image_ids_indexed_by_other_model(
+            model_revision=encoder.model_key
         )
     if product_collection:
         points = {
@@ -67,7 +67,7 @@ def index_status() -> IndexStatus:
             for point_id, payload in index.scroll(product_collection)
         }
         status.product_points = len(points)
-        product_ids = set(Product.objects.values_list("id", flat=True))
+        product_ids = catalog_selectors.product_ids_all()
         status.missing_products = sorted(product_ids - set(points))
         status.orphan_product_points = sorted(
             point_id for product_id, point_id in points.items() if product_id not in product_ids
@@ -91,14 +91,12 @@ def reconcile(*, batch_size: int = 32) -> dict[str, int]:
     if status.orphan_product_points and status.product_collection:
         index.delete_points(status.product_collection, ids=status.orphan_product_points)
         repaired["product_points_deleted"] = len(status.orphan_product_points)
-    pending = list(
-        ProductImage.objects.filter(status=ProductImage.Status.PENDING).values_list("id", flat=True)
-    )
-    for chunk in indexing.iter_chunks(
+    pending = catalog_selectors.product_image_ids_with_status(status=ProductImage.Status.PENDING)
+    for chunk in iter_chunks(
         sorted(set(status.missing_images + status.stale_images + pending)), batch_size
     ):
         report = indexing.index_images(chunk)
         repaired["images_indexed"] += len(report.indexed) + len(report.reused)
-    for chunk in indexing.iter_chunks(status.missing_products, 256):
+    for chunk in iter_chunks(status.missing_products, 256):
         repaired["products_indexed"] += indexing.index_products(chunk)
     return repaired

@@ -11,19 +11,23 @@ import time
 
 from django.conf import settings
 
-from search.encoders import ClipEncoder, get_clip_encoder
+from search.encoding.base import InferenceModel
+from search.encoding.clip import ClipEncoder
+from search.encoding.registry import (
+    clip_encoder_for,
+    forget_other_clip_encoders,
+    get_clip_encoder,
+    get_text_encoder,
+)
+from search.encoding.text import TextEncoder
+from search.index.documents import IMAGE_VECTOR, KEYWORD_VECTOR, TEXT_VECTOR
 from search.models import IndexGeneration
-from search.text_encoder import TextEncoder, get_text_encoder
 from search.vector_index import get_vector_index
 from search.vector_index.base import VectorIndex
 
-IMAGE_VECTOR = "image"
-TEXT_VECTOR = "text"
-KEYWORD_VECTOR = "keywords"
 ALIAS_CACHE_SECONDS = 2.0
 
 _lock = threading.Lock()
-_encoders: dict[str, ClipEncoder] = {}
 _alias_cache: dict[str, tuple[float, str | None]] = {}
 # collection -> (model name, revision); a collection is built by one model for its whole life.
 _generation_models: dict[str, tuple[str, str]] = {}
@@ -61,46 +65,43 @@ def forget_aliases() -> None:
     _alias_cache.clear()
 
 
-def clip_encoder_for(model_name: str, revision: str) -> ClipEncoder:
-    configured = get_clip_encoder()
-    if configured.model_name == model_name and configured.revision == revision:
-        return configured
-    key = f"{model_name}@{revision}"
-    with _lock:
-        encoder = _encoders.get(key)
-        if encoder is None:
-            encoder = _encoders[key] = ClipEncoder(
-                model_name,
-                revision or None,
-                quantize_int8=settings.CLIP_QUANTIZE_INT8,
-                threads=settings.TORCH_THREADS,
-                batch_size=settings.EMBED_BATCH_SIZE,
-                device=settings.CLIP_DEVICE,
-            )
-    return encoder
-
-
 def reset() -> None:
     with _lock:
-        _encoders.clear()
         _generation_models.clear()
+    forget_other_clip_encoders()
     forget_aliases()
 
 
-def record_generation(
-    *, kind: str, collection: str, model_name: str, revision: str, model_key: str, dim: int
-) -> IndexGeneration:
+def create_generation(
+    index: VectorIndex, *, kind: str, encoder: InferenceModel
+) -> tuple[str, IndexGeneration]:
+    """The collection for ``encoder``'s vectors of ``kind`` (created if missing) and its
+    IndexGeneration row naming the model that builds it. Not made live: see ``make_live``."""
+    if kind == IndexGeneration.Kind.IMAGES:
+        collection = image_collection_name(encoder.model_key)
+        index.ensure_collection(collection, dense={IMAGE_VECTOR: encoder.dim})
+    else:
+        collection = product_collection_name(encoder.model_key)
+        index.ensure_collection(
+            collection, dense={TEXT_VECTOR: encoder.dim}, sparse=(KEYWORD_VECTOR,)
+        )
     generation, _ = IndexGeneration.objects.update_or_create(
         collection=collection,
         defaults={
             "kind": kind,
-            "model_name": model_name,
-            "model_revision": revision,
-            "model_key": model_key,
-            "dim": dim,
+            "model_name": encoder.model_name,
+            "model_revision": encoder.revision,
+            "model_key": encoder.model_key,
+            "dim": encoder.dim,
         },
     )
-    return generation
+    return collection, generation
+
+
+def make_live(index: VectorIndex, *, alias: str, collection: str) -> None:
+    """Point the alias at the collection: searches use it from their next query on."""
+    index.set_alias(alias, collection)
+    forget_aliases()
 
 
 def live_images(index: VectorIndex | None = None) -> tuple[str, ClipEncoder]:
@@ -116,19 +117,9 @@ def live_images(index: VectorIndex | None = None) -> tuple[str, ClipEncoder]:
         if target == image_collection_name(encoder.model_key):
             return target, encoder
     encoder = get_clip_encoder()
-    target = image_collection_name(encoder.model_key)
     with _lock:
-        index.ensure_collection(target, dense={IMAGE_VECTOR: encoder.dim})
-        record_generation(
-            kind=IndexGeneration.Kind.IMAGES,
-            collection=target,
-            model_name=encoder.model_name,
-            revision=encoder.revision,
-            model_key=encoder.model_key,
-            dim=encoder.dim,
-        )
-        index.set_alias(alias, target)
-    forget_aliases()
+        target, _ = create_generation(index, kind=IndexGeneration.Kind.IMAGES, encoder=encoder)
+        make_live(index, alias=alias, collection=target)
     return target, encoder
 
 
@@ -139,19 +130,9 @@ def live_products(index: VectorIndex | None = None) -> tuple[str, TextEncoder]:
     target = resolve(alias, index)
     if target is not None:
         return target, encoder
-    target = product_collection_name(encoder.model_key)
     with _lock:
-        index.ensure_collection(target, dense={TEXT_VECTOR: encoder.dim}, sparse=(KEYWORD_VECTOR,))
-        record_generation(
-            kind=IndexGeneration.Kind.PRODUCTS,
-            collection=target,
-            model_name=encoder.model_name,
-            revision=encoder.revision,
-            model_key=encoder.model_key,
-            dim=encoder.dim,
-        )
-        index.set_alias(alias, target)
-    forget_aliases()
+        target, _ = create_generation(index, kind=IndexGeneration.Kind.PRODUCTS, encoder=encoder)
+        make_live(index, alias=alias, collection=target)
     return target, encoder
 
 

@@ -14,7 +14,11 @@ from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
-from search import generations, indexing
+from search.encoding.registry import clip_encoder_for
+from search.index import generations
+from search.index import sync as indexing
+from search.index.chunks import iter_chunks
+from search.index.documents import image_point_id
 from search.models import IndexGeneration
 from search.vector_index import get_vector_index
 from search.vector_index.base import VectorIndex
@@ -49,24 +53,13 @@ def reindex_images(
 ) -> ReindexReport:
     index = get_vector_index()
     live_collection, live_encoder = generations.live_images(index)
-    if model_name:
-        encoder = generations.clip_encoder_for(model_name, revision or "")
-    else:
-        encoder = live_encoder
+    encoder = clip_encoder_for(model_name, revision or "") if model_name else live_encoder
     target = generations.image_collection_name(encoder.model_key)
     in_place = target == live_collection
     if not in_place and merchant_slug:
         raise ReindexError("A rebuild with another model covers every merchant; drop --merchant.")
     if not in_place:
-        index.ensure_collection(target, dense={generations.IMAGE_VECTOR: encoder.dim})
-        generations.record_generation(
-            kind=IndexGeneration.Kind.IMAGES,
-            collection=target,
-            model_name=encoder.model_name,
-            revision=encoder.revision,
-            model_key=encoder.model_key,
-            dim=encoder.dim,
-        )
+        generations.create_generation(index, kind=IndexGeneration.Kind.IMAGES, encoder=encoder)
 
     report = ReindexReport(collection=target, switched=False)
     images = catalog_selectors.product_image_ids_for_reindex(merchant_slug=merchant_slug)
@@ -100,12 +93,11 @@ def reindex_images(
             progress(done, max(total, done))
 
     if not in_place:
-        index.set_alias(generations.images_alias(), target)
-        generations.forget_aliases()
+        generations.make_live(index, alias=generations.images_alias(), collection=target)
         IndexGeneration.objects.filter(collection=target).update(completed_at=timezone.now())
         ids = list(catalog_selectors.product_image_ids_for_reindex().values_list("id", flat=True))
         built: set[int] = set()
-        for chunk in indexing.iter_chunks(ids, 512):
+        for chunk in iter_chunks(ids, 512):
             built |= _images_in(index, target, chunk, encoder.model_key)
         catalog_services.product_images_mark_indexed(
             image_ids=built, model_revision=encoder.model_key
@@ -120,7 +112,7 @@ def _images_in(
 ) -> set[int]:
     """The images among `image_ids` that already have a point for `model_key` in `collection`:
     a resumed rebuild skips them, and the switch marks them indexed."""
-    point_ids = {indexing.image_point_id(i, model_key): i for i in image_ids}
+    point_ids = {image_point_id(i, model_key): i for i in image_ids}
     return {point_ids[point_id] for point_id, _, _ in index.retrieve(collection, list(point_ids))}
 
 
@@ -130,7 +122,7 @@ def reindex_products(
     products = catalog_selectors.product_ids_for_reindex(merchant_slug=merchant_slug)
     ids = list(products.values_list("id", flat=True))
     done = 0
-    for chunk in indexing.iter_chunks(ids, batch_size):
+    for chunk in iter_chunks(ids, batch_size):
         done += indexing.index_products(chunk)
         if progress:
             progress(done, len(ids))

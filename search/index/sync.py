@@ -1,79 +1,41 @@
-"""Keeps the vector index in step with the catalogue.
+"""Keeps the vector index in step with the catalogue: embed and upsert, sync payloads, delete.
 
-Two kinds of points:
-- image points (one per product image): the CLIP vector, in `<prefix>_images_<model key>`;
-- product points (one per product): the product-text vector and the keyword vector, in
-  `<prefix>_products_<text model key>`.
 Search reads through the aliases `<prefix>_images` and `<prefix>_products`, so a rebuild
-with another model happens beside the live collection and is switched in one step.
-Point ids are uuid5 of (image or product id, model key): writing the same thing twice
-leaves one point.
+with another model happens beside the live collection and is switched in one step
+(search/index/generations.py); what a point holds is in search/index/documents.py.
 """
 
 import hashlib
 import logging
-import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from django.core.files.storage import default_storage
 from django.db import transaction
 
 from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
-from catalog.models import Product
-from search import generations
-from search.encoders import ClipEncoder, UnreadableImage, get_clip_encoder
-from search.generations import (
+from search.encoding.clip import ClipEncoder, UnreadableImage
+from search.encoding.keywords import keyword_document_vector
+from search.encoding.registry import get_clip_encoder, get_text_encoder
+from search.encoding.text import TextEncoder
+from search.index import generations
+from search.index.documents import (
     IMAGE_VECTOR,
     KEYWORD_VECTOR,
     TEXT_VECTOR,
-    images_alias,
-    products_alias,
+    image_payload,
+    image_point_id,
+    product_payload,
+    product_point_id,
+    text_of,
 )
-from search.keywords import keyword_document_vector
+from search.index.generations import images_alias, products_alias
 from search.models import ImageEmbedding, ProductTextEmbedding
-from search.text_encoder import TextEncoder, get_text_encoder, product_text
 from search.vector_index import get_vector_index
 from search.vector_index.base import PointData, VectorIndex
 
 logger = logging.getLogger(__name__)
-
-POINT_NAMESPACE = uuid.UUID("6f1c1d6e-31a5-4c53-9f55-0d6a4f3f6a10")
-
-
-def image_point_id(image_id: int, model_key: str) -> str:
-    return str(uuid.uuid5(POINT_NAMESPACE, f"image:{image_id}:{model_key}"))
-
-
-def product_point_id(product_id: int, model_key: str) -> str:
-    return str(uuid.uuid5(POINT_NAMESPACE, f"product:{product_id}:{model_key}"))
-
-
-def product_payload(product: Product) -> dict:
-    """The filterable fields, shared by a product's image points and its product point."""
-    return {
-        "product_id": product.pk,
-        "merchant_id": product.merchant_id,
-        "merchant": product.merchant.slug,
-        "category": product.category,
-        "brand": product.brand,
-        "price": float(product.price),
-        "currency": product.currency,
-        "in_stock": product.in_stock,
-        "active": product.is_active,
-    }
-
-
-def text_of(product: Product) -> str:
-    return product_text(
-        title=product.title,
-        brand=product.brand,
-        category=product.category,
-        description=product.description,
-        attributes={**product.attributes, "sku": product.sku},
-    )
 
 
 # --- Images --------------------------------------------------------------------------------------
@@ -85,14 +47,6 @@ class IndexReport:
     reused: list[int] = field(default_factory=list)
     failed: dict[int, str] = field(default_factory=dict)
     missing: list[int] = field(default_factory=list)
-
-
-def _read_file(name: str) -> Callable[[], bytes]:
-    def load() -> bytes:
-        with default_storage.open(name, "rb") as handle:
-            return handle.read()
-
-    return load
 
 
 def index_images(
@@ -137,7 +91,9 @@ def index_images(
             vectors[image.pk] = row.as_array()
             report.reused.append(image.pk)
         else:
-            to_encode.append((image.pk, _read_file(str(image.file.name))))
+            to_encode.append(
+                (image.pk, catalog_selectors.image_file_reader(name=str(image.file.name)))
+            )
 
     for image_id, result in encoder.encode_image_stream(to_encode) if to_encode else ():
         if isinstance(result, UnreadableImage):
@@ -150,15 +106,7 @@ def index_images(
         PointData(
             id=image_point_id(image_id, encoder.model_key),
             vectors={IMAGE_VECTOR: vector},
-            payload={
-                **product_payload(images[image_id].product),
-                "image_id": image_id,
-                "model_revision": encoder.model_key,
-                # Images are immutable (content-addressed), so their storage names can ride
-                # along: results then need no image lookup in the database.
-                "file": images[image_id].file.name,
-                "thumbnail": images[image_id].thumbnail.name,
-            },
+            payload=image_payload(images[image_id], encoder.model_key),
         )
         for image_id, vector in vectors.items()
     ]
@@ -207,7 +155,7 @@ def index_products(
         target, encoder = generations.live_products(index)
     else:
         target, encoder = collection, encoder or get_text_encoder()
-    products = list(Product.objects.filter(pk__in=list(product_ids)).select_related("merchant"))
+    products = catalog_selectors.products_for_indexing(product_ids=product_ids)
     if not products:
         return 0
     texts = {product.pk: text_of(product) for product in products}
@@ -250,7 +198,7 @@ def index_products(
 
 def sync_product_payload(*, product_id: int) -> None:
     """Push a product's filterable fields to all its points, without re-embedding."""
-    product = Product.objects.select_related("merchant").filter(pk=product_id).first()
+    product = catalog_selectors.product_for_indexing(product_id=product_id)
     if product is None:
         return
     index = get_vector_index()
@@ -286,14 +234,3 @@ def images_needing_index(*, pending_before) -> list[int]:
     return catalog_selectors.product_image_ids_needing_index(
         current_revision=encoder.model_key, pending_before=pending_before
     )
-
-
-def iter_chunks(items: Iterable[int], size: int) -> Iterable[list[int]]:
-    chunk: list[int] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

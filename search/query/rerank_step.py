@@ -1,23 +1,14 @@
 """The optional re-ranking step of a search: a vision-language model re-orders the top results."""
 
 import time
-from collections.abc import Callable
 
 from django.conf import settings
-from django.core.files.storage import default_storage
 
-from search.query import ResultItem, SearchOutcome, SearchQuery
+from catalog import selectors as catalog_selectors
+from search.query.types import ResultItem, SearchOutcome, SearchQuery
 from search.rerankers import get_reranker
 from search.rerankers.base import RerankCandidate, RerankQuery
 from search.rerankers.cascade import rerank
-
-
-def _reader(name: str) -> Callable[[], bytes]:
-    def load() -> bytes:
-        with default_storage.open(name, "rb") as handle:
-            return handle.read()
-
-    return load
 
 
 def _candidate(item: ResultItem) -> RerankCandidate | None:
@@ -31,7 +22,7 @@ def _candidate(item: ResultItem) -> RerankCandidate | None:
     return RerankCandidate(
         image_id=item.image_id,
         title=item.product.title if item.product else "",
-        load_image=_reader(name),
+        load_image=catalog_selectors.image_file_reader(name=name),
     )
 
 

@@ -39,9 +39,10 @@ from django.db import transaction
 from catalog import services
 from catalog.models import Merchant, Product
 from catalog.sample_data import CATEGORIES, SampleProduct, draw_product, generate_products
-from search import indexing, reindex
+from search.index import reindex
+from search.index import sync as indexing
 
-DEVSET_DIR = Path(__file__).resolve().parent / "devset"
+DEVSET_DIR = Path(__file__).resolve().parent / "data"
 PRODUCTS_FILE = "products.jsonl"
 QUERIES_FILE = "queries.tsv"
 QRELS_FILE = "qrels.tsv"

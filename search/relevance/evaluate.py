@@ -15,7 +15,7 @@ Metrics (one query at a time; ``ranking`` is the result list of document ids, be
 A metric a query cannot have (no relevant document judged) is None for that query and left out
 of the means, as trec_eval leaves out queries without relevant documents.
 
-The runner sends every query through ``search.query.search`` as a shopper's query would go:
+The runner sends every query through ``search.query.service.search`` as a shopper's query would go:
 once per single leg (that leg's weight 1, the others 0) and once fused (the settings' weights
 unless given), with limit 50, and maps results to document ids by product SKU.
 """
@@ -28,9 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import fmean
 
-from search import generations
-from search.encoders import ModelUnavailable
-from search.query import LEGS, SearchQuery, default_leg_weights, search
+from search.encoding.base import ModelUnavailable
+from search.index import generations
+from search.query.fusion import default_leg_weights
+from search.query.service import search
+from search.query.types import LEGS, SearchQuery
 from search.vector_index import get_vector_index
 from search.vector_index.base import SearchFilter
 

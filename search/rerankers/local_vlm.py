@@ -8,14 +8,14 @@ the deadline. The model is loaded once per process, lazily, under a lock.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from search.model_loading import MODEL_LOAD_LOCK
+from search.encoding.base import MODEL_LOAD_LOCK
+from search.encoding.hub import offline
 
 from .base import (
     CandidateReranker,
@@ -35,13 +35,6 @@ from .base import (
 logger = logging.getLogger(__name__)
 
 MAX_NEW_TOKENS = 40
-
-
-def _offline() -> bool:
-    return any(
-        os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
-        for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-    )
 
 
 class LocalVLMReranker(CandidateReranker):
@@ -94,7 +87,7 @@ class LocalVLMReranker(CandidateReranker):
         import torch
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
-        options: dict[str, Any] = {"local_files_only": self._local_dir or _offline()}
+        options: dict[str, Any] = {"local_files_only": self._local_dir or offline()}
         if self.revision and not self._local_dir:
             options["revision"] = self.revision
         started = time.monotonic()

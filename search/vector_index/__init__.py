@@ -73,7 +73,7 @@ def reset_vector_index() -> None:
 def _build() -> VectorIndex:
     backend = settings.VECTOR_BACKEND
     if backend == "embedded":
-        from .edge import EdgeVectorIndex
+        from .embedded import EdgeVectorIndex
 
         return EdgeVectorIndex(settings.VECTOR_PATH)
     if backend == "qdrant":

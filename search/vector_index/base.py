@@ -19,8 +19,9 @@ import abc
 import math
 import re
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -109,12 +110,27 @@ class Hit:
 RetrievedPoint = tuple[str, dict, "dict[str, np.ndarray | SparseVec] | None"]
 
 
+@dataclass(frozen=True)
+class NearestRequest:
+    """A nearest-neighbour query as the backends receive it: the vector checked (a dense one
+    as a list of floats), the payload keys chosen."""
+
+    vector_name: str
+    vector: list[float] | SparseVec
+    filter: SearchFilter
+    exact: bool
+    score_threshold: float | None
+    with_payload: bool | list[str]
+
+
 class VectorIndex(abc.ABC):
     """A store of named vectors with payloads, filtered nearest-neighbour search and aliases.
 
     ``collection_or_alias`` arguments accept an alias or a collection name; aliases are
     resolved when the call is made. An unknown name raises :class:`CollectionNotFound`.
     """
+
+    _group_sizer: GroupFetchSizer
 
     @abc.abstractmethod
     def ensure_collection(
@@ -179,7 +195,6 @@ class VectorIndex(abc.ABC):
     ) -> list[tuple[str, np.ndarray, dict]]:
         """Every point of one product with its ``vector``, sorted by id (inactive included)."""
 
-    @abc.abstractmethod
     def query(
         self,
         collection_or_alias: str,
@@ -201,7 +216,48 @@ class VectorIndex(abc.ABC):
         ``offset`` and ``limit`` then count products. ``exact`` searches exhaustively.
         ``payload_fields`` limits the payload returned to those keys (``product_id`` is always
         included): reading payloads is most of a deep query's cost (bench/search.md).
+
+        The checks, payload selection and grouping are the same for every backend; a backend
+        implements only the nearest-neighbour call, :meth:`_nearest`.
         """
+        check_query_args(limit, offset)
+        if isinstance(vector, SparseVec):
+            if not vector.indices:
+                return []
+            query_vector: list[float] | SparseVec = vector
+        else:
+            query_vector = dense_as_list(vector_name, vector)
+        request = NearestRequest(
+            vector_name=vector_name,
+            vector=query_vector,
+            filter=filter,
+            exact=exact,
+            score_threshold=score_threshold,
+            with_payload=payload_selection(payload_fields),
+        )
+
+        def fetch(n: int, skip: int = 0) -> list[Hit]:
+            return self._nearest(collection_or_alias, request, limit=n, offset=skip)
+
+        if group_by_product:
+            return group_hits(
+                fetch,
+                offset=offset,
+                limit=limit,
+                sizer=self._group_sizer,
+                collection=self._collection_name(collection_or_alias),
+            )
+        return fetch(limit, offset)
+
+    @abc.abstractmethod
+    def _nearest(
+        self, collection_or_alias: str, request: NearestRequest, *, limit: int, offset: int
+    ) -> list[Hit]:
+        """The ``limit`` nearest points after ``offset``, best first (no grouping)."""
+
+    def _collection_name(self, collection_or_alias: str) -> str:
+        """The name grouped-fetch sizes are learned under (backends may resolve aliases)."""
+        return collection_or_alias
 
     @abc.abstractmethod
     def count(self, collection_or_alias: str, filter: SearchFilter) -> int:
@@ -253,6 +309,85 @@ def payload_selection(payload_fields: Sequence[str] | None) -> bool | list[str]:
     if payload_fields is None:
         return True
     return list(dict.fromkeys(("product_id", *payload_fields)))
+
+
+# A filter as backend-neutral conditions: ("match", key, value), ("any", key, values) or
+# ("range", key, (gte, lte)); each backend turns them into its own types.
+Condition = tuple[str, str, object]
+
+
+def filter_conditions(f: SearchFilter) -> tuple[list[Condition], list[Condition]]:
+    """``(must, must_not)`` of a filter; inactive products are always left out."""
+    must: list[Condition] = [("match", "active", True)]
+    must_not: list[Condition] = []
+    if f.categories:
+        must.append(("any", "category", list(f.categories)))
+    if f.brands:
+        must.append(("any", "brand", list(f.brands)))
+    if f.merchant is not None:
+        must.append(("match", "merchant", f.merchant))
+    if f.price_min is not None or f.price_max is not None:
+        low = None if f.price_min is None else float(f.price_min)
+        high = None if f.price_max is None else float(f.price_max)
+        must.append(("range", "price", (low, high)))
+    if f.in_stock is not None:
+        must.append(("match", "in_stock", bool(f.in_stock)))
+    if f.product_ids:
+        must.append(("any", "product_id", [int(i) for i in f.product_ids]))
+    if f.exclude_product_ids:
+        must_not.append(("any", "product_id", [int(i) for i in f.exclude_product_ids]))
+    return must, must_not
+
+
+def product_conditions(product_id: int) -> list[Condition]:
+    """Every point of one product (payload updates and deletes)."""
+    return [("match", "product_id", int(product_id))]
+
+
+def retrieved_in_order(
+    wanted: Sequence[str], records: Iterable[Any], with_vectors: bool, sparse_type: type[Any]
+) -> list[RetrievedPoint]:
+    """``(id, payload, vectors or None)`` of the records, in the order of ``wanted``."""
+    found = {str(r.id): r for r in records}
+    return [
+        (
+            pid,
+            dict(found[pid].payload or {}),
+            vectors_from(found[pid].vector, sparse_type) if with_vectors else None,
+        )
+        for pid in wanted
+        if pid in found
+    ]
+
+
+def vectors_from(raw: object, sparse_type: type[Any]) -> dict[str, np.ndarray | SparseVec]:
+    """A record's named vectors: the backend's sparse vectors as SparseVec, dense as float32."""
+    out: dict[str, np.ndarray | SparseVec] = {}
+    if isinstance(raw, dict):
+        for name, value in raw.items():
+            if isinstance(value, sparse_type):
+                out[name] = SparseVec(tuple(value.indices), tuple(float(v) for v in value.values))
+            else:
+                out[name] = np.asarray(value, dtype=np.float32)
+    return out
+
+
+def product_vector_rows(records: Iterable[Any], vector: str) -> list[tuple[str, np.ndarray, dict]]:
+    """``(id, vector, payload)`` of the scrolled records that have ``vector``."""
+    rows = []
+    for record in records:
+        values = record.vector.get(vector) if isinstance(record.vector, dict) else None
+        if values is not None:
+            rows.append(
+                (str(record.id), np.asarray(values, dtype=np.float32), dict(record.payload or {}))
+            )
+    return rows
+
+
+def facet_counts(hits: Iterable[Any]) -> dict[str, int]:
+    """Facet hits as ``{value: count}``, the most frequent first, ties by value."""
+    ordered = sorted(hits, key=lambda h: (-h.count, str(h.value)))
+    return {str(h.value): int(h.count) for h in ordered}
 
 
 def check_query_args(limit: int, offset: int) -> None:

@@ -33,32 +33,20 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import qdrant_edge as qe
 
+from . import base
 from .base import (
-    GROUP_OVERFETCH,
-    HNSW_EF_CONSTRUCT,
-    HNSW_EF_SEARCH,
-    HNSW_M,
-    HNSW_PAYLOAD_FIELDS,
-    PAYLOAD_INDEXES,
     CollectionNotFound,
-    GroupFetchSizer,
     Hit,
     PointData,
-    RetrievedPoint,
     SearchFilter,
     SparseVec,
     VectorIndex,
     VectorStoreUnavailable,
-    check_name,
-    check_point_id,
-    check_query_args,
-    dense_as_list,
-    group_hits,
-    payload_selection,
 )
 
 logger = logging.getLogger(__name__)
@@ -138,11 +126,11 @@ class EdgeVectorIndex(VectorIndex):
         self,
         path: str | os.PathLike[str],
         *,
-        hnsw_m: int = HNSW_M,
-        hnsw_ef_construct: int = HNSW_EF_CONSTRUCT,
-        hnsw_ef: int = HNSW_EF_SEARCH,
-        hnsw_payload_fields: frozenset[str] = HNSW_PAYLOAD_FIELDS,
-        group_overfetch: int = GROUP_OVERFETCH,
+        hnsw_m: int = base.HNSW_M,
+        hnsw_ef_construct: int = base.HNSW_EF_CONSTRUCT,
+        hnsw_ef: int = base.HNSW_EF_SEARCH,
+        hnsw_payload_fields: frozenset[str] = base.HNSW_PAYLOAD_FIELDS,
+        group_overfetch: int = base.GROUP_OVERFETCH,
         optimize_after_writes: int | None = 2_000,
         optimize_quiet_seconds: float = 5.0,
         flush_interval_seconds: float = 30.0,
@@ -153,7 +141,7 @@ class EdgeVectorIndex(VectorIndex):
         self.hnsw_ef_construct = hnsw_ef_construct
         self.hnsw_ef = hnsw_ef
         self.hnsw_payload_fields = hnsw_payload_fields
-        self._group_sizer = GroupFetchSizer(group_overfetch)
+        self._group_sizer = base.GroupFetchSizer(group_overfetch)
         self.optimize_after_writes = optimize_after_writes
         self.optimize_quiet_seconds = optimize_quiet_seconds
         self.flush_interval_seconds = flush_interval_seconds
@@ -174,7 +162,7 @@ class EdgeVectorIndex(VectorIndex):
     def ensure_collection(
         self, name: str, *, dense: dict[str, int], sparse: tuple[str, ...] = ()
     ) -> None:
-        check_name(name)
+        base.check_name(name)
         wanted = {"dense": {k: int(v) for k, v in dense.items()}, "sparse": sorted(sparse)}
         if not wanted["dense"] and not wanted["sparse"]:
             raise ValueError("a collection needs at least one vector")
@@ -197,7 +185,7 @@ class EdgeVectorIndex(VectorIndex):
             try:
                 shard = qe.EdgeShard.create(str(building / "shard"), self._config(wanted))
                 try:
-                    for field, kind in PAYLOAD_INDEXES.items():
+                    for field, kind in base.PAYLOAD_INDEXES.items():
                         params = _SCHEMA[kind](enable_hnsw=field in self.hnsw_payload_fields)
                         shard.update(qe.UpdateOperation.create_field_index(field, params))
                     shard.flush()
@@ -214,7 +202,7 @@ class EdgeVectorIndex(VectorIndex):
         return _valid_name(name) and (self._collections_dir / name / "collection.json").exists()
 
     def delete_collection(self, name: str) -> None:
-        check_name(name)
+        base.check_name(name)
         with self._lock:
             collection = self._open.pop(name, None)
             if collection is not None:
@@ -244,8 +232,8 @@ class EdgeVectorIndex(VectorIndex):
     # --- aliases -------------------------------------------------------------------------
 
     def set_alias(self, alias: str, collection: str) -> None:
-        check_name(alias)
-        check_name(collection)
+        base.check_name(alias)
+        base.check_name(collection)
         with self._lock, self._alias_file_lock():
             if not self.collection_exists(collection):
                 raise CollectionNotFound(collection)
@@ -286,7 +274,7 @@ class EdgeVectorIndex(VectorIndex):
             raise ValueError("name the points to delete: ids and/or product_id")
         with self._use(collection_or_alias) as col:
             if ids:
-                canonical: list[qe.PointId] = [check_point_id(i) for i in ids]
+                canonical: list[qe.PointId] = [base.check_point_id(i) for i in ids]
                 col.shard.update(qe.UpdateOperation.delete_points(canonical))
             if product_id is not None:
                 col.shard.update(
@@ -302,22 +290,13 @@ class EdgeVectorIndex(VectorIndex):
 
     def retrieve(
         self, collection_or_alias: str, ids: Sequence[str], *, with_vectors: bool = False
-    ) -> list[RetrievedPoint]:
-        wanted = [check_point_id(i) for i in ids]
+    ) -> list[base.RetrievedPoint]:
+        wanted = [base.check_point_id(i) for i in ids]
         if not wanted:
             return []
         with self._use(collection_or_alias) as col:
             records = col.shard.retrieve(list(wanted), with_payload=True, with_vector=with_vectors)
-        found = {str(r.id): r for r in records}
-        return [
-            (
-                pid,
-                dict(found[pid].payload or {}),
-                _vectors(found[pid].vector) if with_vectors else None,
-            )
-            for pid in wanted
-            if pid in found
-        ]
+        return base.retrieved_in_order(wanted, records, with_vectors, qe.SparseVector)
 
     def scroll(self, collection_or_alias: str) -> Iterator[tuple[str, dict]]:
         offset: qe.PointId | None = None
@@ -350,67 +329,39 @@ class EdgeVectorIndex(VectorIndex):
                         with_vector=[vector],
                     )
                 )
-                for r in records:
-                    values = r.vector.get(vector) if isinstance(r.vector, dict) else None
-                    if values is not None:
-                        out.append(
-                            (str(r.id), np.asarray(values, dtype=np.float32), dict(r.payload or {}))
-                        )
+                out.extend(base.product_vector_rows(records, vector))
                 if offset is None:
                     break
         return sorted(out, key=lambda item: item[0])
 
-    def query(
-        self,
-        collection_or_alias: str,
-        *,
-        vector_name: str,
-        vector: np.ndarray | SparseVec,
-        filter: SearchFilter,
-        limit: int,
-        offset: int = 0,
-        group_by_product: bool = True,
-        exact: bool = False,
-        score_threshold: float | None = None,
-        payload_fields: Sequence[str] | None = None,
+    def _nearest(
+        self, collection_or_alias: str, request: base.NearestRequest, *, limit: int, offset: int
     ) -> list[Hit]:
-        check_query_args(limit, offset)
-        with_payload = payload_selection(payload_fields)
-        if isinstance(vector, SparseVec):
-            if not vector.indices:
-                return []
-            query_vector: qe.NamedVector = qe.SparseVector(
-                list(vector.indices), [float(v) for v in vector.values]
-            )
-        else:
-            query_vector = dense_as_list(vector_name, vector)
-        edge_filter = _edge_filter(filter)
-        params = qe.SearchParams(hnsw_ef=self.hnsw_ef, exact=exact)
-
+        vector = request.vector
+        query_vector: qe.NamedVector = (
+            qe.SparseVector(list(vector.indices), [float(v) for v in vector.values])
+            if isinstance(vector, SparseVec)
+            else vector
+        )
         with self._use(collection_or_alias) as col:
-            if vector_name not in col.dense and vector_name not in col.sparse:
-                raise ValueError(f"collection {col.name!r} has no vector {vector_name!r}")
-
-            def fetch(n: int, skip: int = 0) -> list[Hit]:
-                points = col.shard.query(
-                    qe.QueryRequest(
-                        limit=n,
-                        offset=skip,
-                        query=qe.Query.Nearest(query_vector, using=vector_name),
-                        filter=edge_filter,
-                        with_payload=with_payload,
-                        with_vector=False,
-                        score_threshold=score_threshold,
-                        params=params,
-                    )
+            if request.vector_name not in col.dense and request.vector_name not in col.sparse:
+                raise ValueError(f"collection {col.name!r} has no vector {request.vector_name!r}")
+            points = col.shard.query(
+                qe.QueryRequest(
+                    limit=limit,
+                    offset=offset,
+                    query=qe.Query.Nearest(query_vector, using=request.vector_name),
+                    filter=_edge_filter(request.filter),
+                    with_payload=request.with_payload,
+                    with_vector=False,
+                    score_threshold=request.score_threshold,
+                    params=qe.SearchParams(hnsw_ef=self.hnsw_ef, exact=request.exact),
                 )
-                return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in points]
+            )
+        return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in points]
 
-            if group_by_product:
-                return group_hits(
-                    fetch, offset=offset, limit=limit, sizer=self._group_sizer, collection=col.name
-                )
-            return fetch(limit, offset)
+    def _collection_name(self, collection_or_alias: str) -> str:
+        return self._read_aliases().get(collection_or_alias, collection_or_alias)
 
     def count(self, collection_or_alias: str, filter: SearchFilter) -> int:
         with self._use(collection_or_alias) as col:
@@ -423,8 +374,7 @@ class EdgeVectorIndex(VectorIndex):
             response = col.shard.facet(
                 qe.FacetRequest(key=key, limit=limit, exact=True, filter=_edge_filter(filter))
             )
-        hits = sorted(response.hits, key=lambda h: (-h.count, str(h.value)))
-        return {str(h.value): int(h.count) for h in hits}
+        return base.facet_counts(response.hits)
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -519,11 +469,11 @@ class EdgeVectorIndex(VectorIndex):
                 dim = col.dense.get(name)
                 if dim is None:
                     raise ValueError(f"collection {col.name!r} has no dense vector {name!r}")
-                as_list = dense_as_list(name, value)
+                as_list = base.dense_as_list(name, value)
                 if len(as_list) != dim:
                     raise ValueError(f"vector {name!r} has {len(as_list)} dimensions, not {dim}")
                 vectors[name] = as_list
-        return qe.Point(check_point_id(point.id), vectors, dict(point.payload))
+        return qe.Point(base.check_point_id(point.id), vectors, dict(point.payload))
 
     # Durability: every update is in the write-ahead log before update() returns, as with a
     # Qdrant server, so a write survives the process dying. Flushing segments per write would
@@ -639,63 +589,37 @@ class EdgeVectorIndex(VectorIndex):
 
 def _valid_name(name: str) -> bool:
     try:
-        check_name(name)
+        base.check_name(name)
     except ValueError:
         return False
     return True
 
 
 def _product_filter(product_id: int) -> qe.Filter:
-    return qe.Filter(must=[qe.FieldCondition("product_id", match=qe.MatchValue(int(product_id)))])
+    return qe.Filter(must=[_condition(c) for c in base.product_conditions(product_id)])
 
 
-def _match_bool(value: bool) -> qe.MatchValue:
+def _match(value: object) -> qe.MatchValue:
     # qdrant-edge-py 0.9 reads a MatchValue as str, then int, then bool; Python's True is an
     # int, so MatchValue(True) becomes MatchValue(1) and matches no boolean at all. numpy's
     # bool is not an int and reaches the bool case. (The filter tests catch a regression.)
-    return qe.MatchValue(np.bool_(value))  # type: ignore[arg-type]
+    if isinstance(value, bool):
+        return qe.MatchValue(np.bool_(value))  # type: ignore[arg-type]
+    return qe.MatchValue(value)  # type: ignore[arg-type]
+
+
+def _condition(condition: base.Condition) -> qe.FieldCondition:
+    kind, key, value = condition
+    if kind == "match":
+        return qe.FieldCondition(key, match=_match(value))
+    if kind == "any":
+        return qe.FieldCondition(key, match=qe.MatchAny(list(value)))  # type: ignore[call-overload]
+    low, high = cast(tuple[float | None, float | None], value)
+    return qe.FieldCondition(key, range=qe.RangeFloat(gte=low, lte=high))
 
 
 def _edge_filter(f: SearchFilter) -> qe.Filter:
-    must: list[qe.ConditionType] = [qe.FieldCondition("active", match=_match_bool(True))]
-    must_not: list[qe.ConditionType] = []
-    if f.categories:
-        must.append(qe.FieldCondition("category", match=qe.MatchAny(list(f.categories))))
-    if f.brands:
-        must.append(qe.FieldCondition("brand", match=qe.MatchAny(list(f.brands))))
-    if f.merchant is not None:
-        must.append(qe.FieldCondition("merchant", match=qe.MatchValue(f.merchant)))
-    if f.price_min is not None or f.price_max is not None:
-        must.append(
-            qe.FieldCondition(
-                "price",
-                range=qe.RangeFloat(
-                    gte=None if f.price_min is None else float(f.price_min),
-                    lte=None if f.price_max is None else float(f.price_max),
-                ),
-            )
-        )
-    if f.in_stock is not None:
-        must.append(qe.FieldCondition("in_stock", match=_match_bool(f.in_stock)))
-    if f.product_ids:
-        must.append(
-            qe.FieldCondition("product_id", match=qe.MatchAny([int(i) for i in f.product_ids]))
-        )
-    if f.exclude_product_ids:
-        must_not.append(
-            qe.FieldCondition(
-                "product_id", match=qe.MatchAny([int(i) for i in f.exclude_product_ids])
-            )
-        )
-    return qe.Filter(must=must, must_not=must_not or None)
-
-
-def _vectors(raw: object) -> dict[str, np.ndarray | SparseVec]:
-    out: dict[str, np.ndarray | SparseVec] = {}
-    if isinstance(raw, dict):
-        for name, value in raw.items():
-            if isinstance(value, qe.SparseVector):
-                out[name] = SparseVec(tuple(value.indices), tuple(value.values))
-            else:
-                out[name] = np.asarray(value, dtype=np.float32)
-    return out
+    must, must_not = base.filter_conditions(f)
+    return qe.Filter(
+        must=[_condition(c) for c in must], must_not=[_condition(c) for c in must_not] or None
+    )

@@ -17,34 +17,22 @@ import logging
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import numpy as np
 from qdrant_client import QdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
+from . import base
 from .base import (
-    HNSW_EF_CONSTRUCT,
-    HNSW_EF_SEARCH,
-    HNSW_M,
-    HNSW_PAYLOAD_FIELDS,
-    PAYLOAD_INDEXES,
     CollectionNotFound,
-    GroupFetchSizer,
     Hit,
     PointData,
-    RetrievedPoint,
     SearchFilter,
     SparseVec,
     VectorIndex,
     VectorStoreUnavailable,
-    check_name,
-    check_point_id,
-    check_query_args,
-    dense_as_list,
-    group_hits,
-    payload_selection,
 )
 
 logger = logging.getLogger(__name__)
@@ -99,7 +87,7 @@ class QdrantVectorIndex(VectorIndex):
         replication_factor: int = 1,
         write_consistency: str | int = "majority",
         timeout: int = 10,
-        hnsw_ef: int = HNSW_EF_SEARCH,
+        hnsw_ef: int = base.HNSW_EF_SEARCH,
     ) -> None:
         if bool(url) == bool(path):
             raise ValueError("give the Qdrant server url or a local-mode path (one of them)")
@@ -110,7 +98,7 @@ class QdrantVectorIndex(VectorIndex):
             write_consistency, replication_factor
         )
         self.hnsw_ef = hnsw_ef
-        self._group_sizer = GroupFetchSizer()
+        self._group_sizer = base.GroupFetchSizer()
         # Local mode is not thread-safe; a server client is.
         self._local_lock = threading.RLock() if self.local else None
         if self.local:
@@ -127,7 +115,7 @@ class QdrantVectorIndex(VectorIndex):
     def ensure_collection(
         self, name: str, *, dense: dict[str, int], sparse: tuple[str, ...] = ()
     ) -> None:
-        check_name(name)
+        base.check_name(name)
         if not dense and not sparse:
             raise ValueError("a collection needs at least one vector")
         dims = {vector: int(dim) for vector, dim in dense.items()}
@@ -150,7 +138,9 @@ class QdrantVectorIndex(VectorIndex):
                         shard_number=self.shard_number,
                         replication_factor=self.replication_factor,
                         write_consistency_factor=self.write_consistency_factor,
-                        hnsw_config=models.HnswConfigDiff(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT),
+                        hnsw_config=models.HnswConfigDiff(
+                            m=base.HNSW_M, ef_construct=base.HNSW_EF_CONSTRUCT
+                        ),
                     )
                     logger.info("created vector collection %s", name)
                 except (UnexpectedResponse, ValueError):
@@ -169,12 +159,12 @@ class QdrantVectorIndex(VectorIndex):
             with warnings.catch_warnings():
                 # Local mode warns that payload indexes do nothing there (it scans everything).
                 warnings.simplefilter("ignore", UserWarning)
-                for field, kind in PAYLOAD_INDEXES.items():
+                for field, kind in base.PAYLOAD_INDEXES.items():
                     if field not in have:
                         self.client.create_payload_index(
                             name,
                             field,
-                            field_schema=_SCHEMA[kind](field in HNSW_PAYLOAD_FIELDS),
+                            field_schema=_SCHEMA[kind](field in base.HNSW_PAYLOAD_FIELDS),
                             wait=True,
                             ordering=WRITE_ORDERING,
                         )
@@ -184,7 +174,7 @@ class QdrantVectorIndex(VectorIndex):
             return self._is_collection(name)
 
     def delete_collection(self, name: str) -> None:
-        check_name(name)
+        base.check_name(name)
         with self._call(name):
             # The server and local mode drop the aliases that point at it.
             self.client.delete_collection(name)
@@ -196,8 +186,8 @@ class QdrantVectorIndex(VectorIndex):
     # --- aliases -------------------------------------------------------------------------
 
     def set_alias(self, alias: str, collection: str) -> None:
-        check_name(alias)
-        check_name(collection)
+        base.check_name(alias)
+        base.check_name(collection)
         with self._call(collection):
             if not self._is_collection(collection):
                 raise CollectionNotFound(collection)
@@ -256,7 +246,7 @@ class QdrantVectorIndex(VectorIndex):
     ) -> None:
         if not ids and product_id is None:
             raise ValueError("name the points to delete: ids and/or product_id")
-        canonical: list[models.ExtendedPointId] = [check_point_id(i) for i in ids]
+        canonical: list[models.ExtendedPointId] = [base.check_point_id(i) for i in ids]
         with self._call(collection_or_alias):
             if canonical:
                 self.client.delete(
@@ -277,8 +267,8 @@ class QdrantVectorIndex(VectorIndex):
 
     def retrieve(
         self, collection_or_alias: str, ids: Sequence[str], *, with_vectors: bool = False
-    ) -> list[RetrievedPoint]:
-        wanted = [check_point_id(i) for i in ids]
+    ) -> list[base.RetrievedPoint]:
+        wanted = [base.check_point_id(i) for i in ids]
         if not wanted:
             return []
         with self._call(collection_or_alias):
@@ -288,16 +278,7 @@ class QdrantVectorIndex(VectorIndex):
                 with_payload=True,
                 with_vectors=with_vectors,
             )
-        found = {str(r.id): r for r in records}
-        return [
-            (
-                pid,
-                dict(found[pid].payload or {}),
-                _vectors(found[pid].vector) if with_vectors else None,
-            )
-            for pid in wanted
-            if pid in found
-        ]
+        return base.retrieved_in_order(wanted, records, with_vectors, models.SparseVector)
 
     def scroll(self, collection_or_alias: str) -> Iterator[tuple[str, dict]]:
         offset: models.ExtendedPointId | None = None
@@ -330,73 +311,41 @@ class QdrantVectorIndex(VectorIndex):
                     with_payload=True,
                     with_vectors=[vector],
                 )
-                for r in records:
-                    values = r.vector.get(vector) if isinstance(r.vector, dict) else None
-                    if values is not None:
-                        out.append(
-                            (str(r.id), np.asarray(values, dtype=np.float32), dict(r.payload or {}))
-                        )
+                out.extend(base.product_vector_rows(records, vector))
                 if offset is None:
                     break
         return sorted(out, key=lambda item: item[0])
 
-    def query(
-        self,
-        collection_or_alias: str,
-        *,
-        vector_name: str,
-        vector: np.ndarray | SparseVec,
-        filter: SearchFilter,
-        limit: int,
-        offset: int = 0,
-        group_by_product: bool = True,
-        exact: bool = False,
-        score_threshold: float | None = None,
-        payload_fields: Sequence[str] | None = None,
+    def _nearest(
+        self, collection_or_alias: str, request: base.NearestRequest, *, limit: int, offset: int
     ) -> list[Hit]:
-        check_query_args(limit, offset)
-        with_payload = payload_selection(payload_fields)
-        query_vector: models.SparseVector | list[float]
-        if isinstance(vector, SparseVec):
-            if not vector.indices:
-                return []
-            query_vector = models.SparseVector(
+        vector = request.vector
+        query_vector: models.SparseVector | list[float] = (
+            models.SparseVector(
                 indices=list(vector.indices), values=[float(v) for v in vector.values]
             )
-        else:
-            query_vector = dense_as_list(vector_name, vector)
-        query_filter = _qdrant_filter(filter)
+            if isinstance(vector, SparseVec)
+            else vector
+        )
         # Local mode always searches exhaustively and warns about search params, so it gets
         # none; a server gets the tuned ef (and exact when asked).
-        params = None if self.local else models.SearchParams(hnsw_ef=self.hnsw_ef, exact=exact)
-
-        def fetch(n: int, skip: int = 0) -> list[Hit]:
-            with self._call(collection_or_alias):
-                response = self.client.query_points(
-                    collection_or_alias,
-                    query=query_vector,
-                    using=vector_name,
-                    query_filter=query_filter,
-                    search_params=params,
-                    limit=n,
-                    offset=skip or None,
-                    with_payload=with_payload,
-                    with_vectors=False,
-                    score_threshold=score_threshold,
-                )
-            return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in response.points]
-
-        # Grouping in the client for both backends: query_points_groups has no offset, and
-        # which of two tied groups lands on a page would be up to the server.
-        if group_by_product:
-            return group_hits(
-                fetch,
-                offset=offset,
+        params = (
+            None if self.local else models.SearchParams(hnsw_ef=self.hnsw_ef, exact=request.exact)
+        )
+        with self._call(collection_or_alias):
+            response = self.client.query_points(
+                collection_or_alias,
+                query=query_vector,
+                using=request.vector_name,
+                query_filter=_qdrant_filter(request.filter),
+                search_params=params,
                 limit=limit,
-                sizer=self._group_sizer,
-                collection=collection_or_alias,
+                offset=offset or None,
+                with_payload=request.with_payload,
+                with_vectors=False,
+                score_threshold=request.score_threshold,
             )
-        return fetch(limit, offset)
+        return [Hit(str(p.id), float(p.score), dict(p.payload or {})) for p in response.points]
 
     def count(self, collection_or_alias: str, filter: SearchFilter) -> int:
         with self._call(collection_or_alias):
@@ -416,8 +365,7 @@ class QdrantVectorIndex(VectorIndex):
                 limit=limit,
                 exact=True,
             )
-        hits = sorted(response.hits, key=lambda h: (-h.count, str(h.value)))
-        return {str(h.value): int(h.count) for h in hits}
+        return base.facet_counts(response.hits)
 
     def optimize(self, collection_or_alias: str) -> None:
         """Nothing to do: the server's optimizers index in the background."""
@@ -481,7 +429,7 @@ def _is_grpc_unavailable(exc: Exception) -> bool:
 def _reason(exc: UnexpectedResponse) -> str:
     try:
         return exc.content.decode("utf-8", "replace")[:500]
-    except Exception:
+    except (AttributeError, TypeError):  # no body
         return str(exc)
 
 
@@ -500,71 +448,28 @@ def _point_struct(point: PointData) -> models.PointStruct:
                 indices=list(value.indices), values=[float(v) for v in value.values]
             )
         else:
-            vectors[name] = dense_as_list(name, value)
+            vectors[name] = base.dense_as_list(name, value)
     return models.PointStruct(
-        id=check_point_id(point.id), vector=vectors, payload=dict(point.payload)
+        id=base.check_point_id(point.id), vector=vectors, payload=dict(point.payload)
     )
 
 
 def _product_filter(product_id: int) -> models.Filter:
-    return models.Filter(
-        must=[
-            models.FieldCondition(key="product_id", match=models.MatchValue(value=int(product_id)))
-        ]
-    )
+    return models.Filter(must=[_condition(c) for c in base.product_conditions(product_id)])
+
+
+def _condition(condition: base.Condition) -> models.FieldCondition:
+    kind, key, value = condition
+    if kind == "match":
+        return models.FieldCondition(key=key, match=models.MatchValue(value=value))  # type: ignore[arg-type]
+    if kind == "any":
+        return models.FieldCondition(key=key, match=models.MatchAny(any=list(value)))  # type: ignore[call-overload]
+    low, high = cast(tuple[float | None, float | None], value)
+    return models.FieldCondition(key=key, range=models.Range(gte=low, lte=high))
 
 
 def _qdrant_filter(f: SearchFilter) -> models.Filter:
-    must: list[models.Condition] = [
-        models.FieldCondition(key="active", match=models.MatchValue(value=True))
-    ]
-    must_not: list[models.Condition] = []
-    if f.categories:
-        must.append(
-            models.FieldCondition(key="category", match=models.MatchAny(any=list(f.categories)))
-        )
-    if f.brands:
-        must.append(models.FieldCondition(key="brand", match=models.MatchAny(any=list(f.brands))))
-    if f.merchant is not None:
-        must.append(
-            models.FieldCondition(key="merchant", match=models.MatchValue(value=f.merchant))
-        )
-    if f.price_min is not None or f.price_max is not None:
-        must.append(
-            models.FieldCondition(
-                key="price",
-                range=models.Range(
-                    gte=None if f.price_min is None else float(f.price_min),
-                    lte=None if f.price_max is None else float(f.price_max),
-                ),
-            )
-        )
-    if f.in_stock is not None:
-        must.append(
-            models.FieldCondition(key="in_stock", match=models.MatchValue(value=bool(f.in_stock)))
-        )
-    if f.product_ids:
-        must.append(
-            models.FieldCondition(
-                key="product_id", match=models.MatchAny(any=[int(i) for i in f.product_ids])
-            )
-        )
-    if f.exclude_product_ids:
-        must_not.append(
-            models.FieldCondition(
-                key="product_id",
-                match=models.MatchAny(any=[int(i) for i in f.exclude_product_ids]),
-            )
-        )
-    return models.Filter(must=must, must_not=must_not or None)
-
-
-def _vectors(raw: object) -> dict[str, np.ndarray | SparseVec]:
-    out: dict[str, np.ndarray | SparseVec] = {}
-    if isinstance(raw, dict):
-        for name, value in raw.items():
-            if isinstance(value, models.SparseVector):
-                out[name] = SparseVec(tuple(value.indices), tuple(float(v) for v in value.values))
-            else:
-                out[name] = np.asarray(value, dtype=np.float32)
-    return out
+    must, must_not = base.filter_conditions(f)
+    return models.Filter(
+        must=[_condition(c) for c in must], must_not=[_condition(c) for c in must_not] or None
+    )

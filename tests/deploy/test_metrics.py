@@ -196,7 +196,7 @@ def test_worker_metrics_endpoint_serves_the_worker_counters():
     server, thread = metrics.start_worker_metrics_server(_free_port(), addr="127.0.0.1")
     try:
         url = f"http://127.0.0.1:{server.server_port}/metrics"
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback)
+        with urllib.request.urlopen(url, timeout=5) as response:  # loopback only
             text = response.read().decode()
     finally:
         server.shutdown()
@@ -218,7 +218,7 @@ def test_a_celery_worker_opens_its_metrics_port_at_start(settings):
     try:
         metrics._on_worker_init()  # connect_celery_metrics() hooks it to worker_init
         url = f"http://127.0.0.1:{settings.METRICS_WORKER_PORT}/metrics"
-        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback)
+        with urllib.request.urlopen(url, timeout=5) as response:  # loopback only
             assert response.status == 200
             assert "visual_search_indexing_outcomes_total" in response.read().decode()
     finally:

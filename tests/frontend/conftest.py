@@ -44,9 +44,9 @@ TIMEOUT_MS = 20_000
 def _forget_process_state() -> None:
     from django.core.cache import cache
 
-    from search import generations
-    from search.encoders import reset_encoders
-    from search.query import clear_caches
+    from search.encoding.registry import reset_encoders
+    from search.index import generations
+    from search.query.service import clear_caches
     from search.vector_index import reset_vector_index
 
     reset_vector_index()
@@ -101,7 +101,7 @@ def module_env(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator
 @pytest.fixture(scope="module")
 def module_clip(module_env, tiny_clip_dir) -> Iterator[Path]:
     """The module-wide twin of tests/fixtures/models.py's clip_settings: the tiny CLIP."""
-    from search.encoders import reset_encoders
+    from search.encoding.registry import reset_encoders
 
     with override_settings(
         CLIP_MODEL=str(tiny_clip_dir),

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from catalog import services
 from catalog.sample_data import generate_products
-from search.encoders import reset_encoders
+from search.encoding.registry import reset_encoders
 from tests.factories import merchant_with_owner
 
 # django_db: the tests read rows the module fixtures committed (and it makes pytest-django

@@ -5,7 +5,7 @@ import pytest
 
 from catalog.models import ProductImage
 from catalog.sample_data import create_sample_product, generate_products
-from search import indexing
+from search.index import sync as indexing
 from tests.factories import merchant_with_owner
 
 

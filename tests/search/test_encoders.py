@@ -15,14 +15,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from search import encoders
-from search.encoders import (
-    ClipEncoder,
-    ModelUnavailable,
-    UnreadableImage,
-    get_clip_encoder,
-    reset_encoders,
-)
+from search.encoding import clip as encoders
+from search.encoding.base import ModelUnavailable
+from search.encoding.clip import ClipEncoder, UnreadableImage
+from search.encoding.registry import get_clip_encoder, reset_encoders
 from tests.fixtures.models import TINY_PROJECTION_DIM, build_tiny_clip
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -248,7 +244,7 @@ def test_concurrent_first_use_loads_the_model_once(clip_settings, monkeypatch):
         start.wait()
         try:
             encoder.load()
-        except BaseException as exc:  # surfaced by the assertion below
+        except BaseException as exc:  # noqa: BLE001 - surfaced by the assertion below
             errors.append(exc)
 
     # when two threads use it for the first time together
@@ -367,7 +363,7 @@ def test_text_queries_fall_back_to_the_model_when_it_cannot_be_traced(
     encoder = ClipEncoder(str(tiny_clip_dir), None)
 
     # when a query is encoded
-    with caplog.at_level("WARNING", logger="search.query_trace"):
+    with caplog.at_level("WARNING", logger="search.encoding.trace"):
         vector = encoder.encode_text_query("blue denim jeans")
 
     # then the model answers, and the log says why the query path is slower
@@ -431,7 +427,7 @@ def test_threads_encoding_texts_at_once_get_the_vectors_one_thread_gets(clip_set
                 np.testing.assert_allclose(
                     encoder.encode_text_query(texts[number]), results[number], atol=1e-5
                 )
-        except BaseException as exc:  # surfaced by the assertion below
+        except BaseException as exc:  # noqa: BLE001 - surfaced by the assertion below
             errors.append(exc)
 
     # when four threads encode at the same time

@@ -9,7 +9,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from catalog.models import ProductImage
-from search import generations
+from search.index import generations
 from search.models import ImageEmbedding
 from tests.fixtures.models import build_tiny_clip
 
@@ -47,7 +47,7 @@ def test_searches_answer_in_full_while_reindex_switches_model(
                 stdout=io.StringIO(),
                 stderr=io.StringIO(),
             )
-        except BaseException as exc:  # reported by the main thread
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             errors.append(exc)
         finally:
             connection.close()
@@ -95,7 +95,7 @@ def test_reindex_with_the_live_model_reuses_stored_embeddings(indexed_catalogue,
 
 @pytest.mark.django_db
 def test_reindex_resumes_where_a_rebuild_stopped(indexed_catalogue, other_tiny_clip_dir):
-    from search import reindex
+    from search.index import reindex
 
     calls = {"n": 0}
     real = reindex.indexing.index_images
@@ -120,7 +120,7 @@ def test_reindex_resumes_where_a_rebuild_stopped(indexed_catalogue, other_tiny_c
 
 @pytest.mark.django_db
 def test_index_status_and_reconcile_repair_differences(indexed_catalogue):
-    from search import indexing
+    from search.index import sync as indexing
     from search.vector_index import get_vector_index
 
     collection, encoder = generations.live_images()

@@ -13,9 +13,12 @@ from django.test import override_settings
 
 from catalog import services
 from catalog.models import Product
-from search import devset, generations, indexing
-from search.query import SearchQuery, _text_cache, search
-from search.relevance import (
+from search.index import generations
+from search.index import sync as indexing
+from search.query.service import _text_cache, search
+from search.query.types import SearchQuery
+from search.relevance import devset
+from search.relevance.evaluate import (
     RelevanceInputError,
     mean_metrics,
     ndcg_at_k,

@@ -247,7 +247,7 @@ def test_results_page_is_hydrated_in_one_query(indexed_catalogue, django_assert_
 
 
 def test_text_embeddings_are_cached(indexed_catalogue):
-    from search.query import _text_cache
+    from search.query.service import _text_cache
 
     search(text="green kettle")
     misses = _text_cache.misses
@@ -320,8 +320,8 @@ def test_cors_allows_configured_origins(indexed_catalogue, settings):
 
 def test_text_search_without_clip_weights_uses_the_text_legs(indexed_catalogue, settings):
     """Offline demo: no CLIP weights at all; words still find products, and the answer says why."""
-    from search import generations
-    from search.encoders import reset_encoders
+    from search.encoding.registry import reset_encoders
+    from search.index import generations
     from search.models import IndexGeneration
 
     IndexGeneration.objects.filter(kind="images").update(model_name="/nonexistent/clip")

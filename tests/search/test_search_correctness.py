@@ -11,7 +11,8 @@ from rest_framework.test import APIClient
 from catalog import services
 from catalog.intake import decode_query_image
 from catalog.models import ProductImage
-from search import generations, indexing
+from search.index import generations
+from search.index import sync as indexing
 from search.models import ImageEmbedding
 from tests.factories import jpeg_bytes, merchant_with_owner, png_bytes
 

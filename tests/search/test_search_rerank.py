@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from catalog import services
 from catalog.models import ProductImage
-from search import indexing
+from search.index import sync as indexing
 from tests.factories import merchant_with_owner
 from tests.search.chat_server import (
     PALETTE,

@@ -7,8 +7,10 @@ import re
 import numpy as np
 import pytest
 
-from search.encoders import ModelUnavailable, reset_encoders
-from search.text_encoder import TextEncoder, get_text_encoder, product_text
+from search.encoding.base import ModelUnavailable
+from search.encoding.registry import get_text_encoder, reset_encoders
+from search.encoding.text import TextEncoder
+from search.index.documents import product_text
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +81,7 @@ def test_queries_fall_back_to_the_model_when_it_cannot_be_traced(monkeypatch, ca
     encoder = TextEncoder("")
 
     # when a query is encoded
-    with caplog.at_level("WARNING", logger="search.query_trace"):
+    with caplog.at_level("WARNING", logger="search.encoding.trace"):
         vector = encoder.encode_query("blue denim jeans")
 
     # then the plain model answers, and the log says why the query path is slower

@@ -12,7 +12,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from search.keywords import keyword_document_vector, keyword_query_vector
+from search.encoding.keywords import keyword_document_vector, keyword_query_vector
 from search.vector_index import (
     NO_FILTER,
     CollectionNotFound,
@@ -22,9 +22,9 @@ from search.vector_index import (
     get_vector_index,
     reset_vector_index,
 )
-from search.vector_index import edge as edge_module
+from search.vector_index import embedded as edge_module
 from search.vector_index import qdrant as qdrant_module
-from search.vector_index.edge import EdgeVectorIndex
+from search.vector_index.embedded import EdgeVectorIndex
 from search.vector_index.qdrant import QdrantVectorIndex, write_consistency_factor
 from tests.fixtures.vectors import IMAGE_DIM, Catalogue, image_point_id, make_catalogue
 
@@ -708,14 +708,14 @@ def test_concurrent_reads_and_writes(index):
                     limit=10,
                 )
                 assert all(h.payload["in_stock"] for h in hits)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             errors.append(exc)
 
     def writer():
         try:
             for pid in product_ids:
                 index.set_payload(IMAGES, {"in_stock": False}, product_id=pid)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             errors.append(exc)
 
     threads = [threading.Thread(target=reader, args=(s,)) for s in range(3)]

@@ -5,15 +5,14 @@ import logging
 import runpy
 import threading
 
-from search.encoders import get_clip_encoder
-from search.text_encoder import get_text_encoder
-from search.warmup import warm_models
+from search.encoding.registry import get_clip_encoder, get_text_encoder
+from search.encoding.warmup import warm_models
 from tests.deploy.manifests import ROOT
 
 
 def test_warm_models_loads_both_models_and_their_query_paths(clip_settings, caplog):
     # When the models are warmed
-    with caplog.at_level(logging.INFO, logger="search.warmup"):
+    with caplog.at_level(logging.INFO, logger="search.encoding.warmup"):
         warm_models()
 
     # Then both encoders are loaded with their query traces built, and the log says so
@@ -26,12 +25,12 @@ def test_warm_models_loads_both_models_and_their_query_paths(clip_settings, capl
 def test_warm_models_survives_a_model_that_cannot_load(clip_settings, tmp_path, caplog):
     # Given a CLIP_MODEL that is not there
     clip_settings.CLIP_MODEL = str(tmp_path / "no-such-model")
-    from search.encoders import reset_encoders
+    from search.encoding.registry import reset_encoders
 
     reset_encoders()
 
     # When the models are warmed, then nothing is raised and the log names what is missing
-    with caplog.at_level(logging.INFO, logger="search.warmup"):
+    with caplog.at_level(logging.INFO, logger="search.encoding.warmup"):
         warm_models()
     assert "warm-up: CLIP unavailable" in caplog.text
     assert "warm-up: text model ready in" in caplog.text
@@ -50,7 +49,7 @@ def test_gunicorn_warms_the_models_in_a_background_thread(monkeypatch):
         calls.append(threading.current_thread().name)
         done.set()
 
-    monkeypatch.setattr("search.warmup.warm_models", record)
+    monkeypatch.setattr("search.encoding.warmup.warm_models", record)
     monkeypatch.delenv("GUNICORN_WARM_MODELS", raising=False)
 
     # When a worker starts, then the warm-up runs, off the worker's own thread
@@ -60,7 +59,9 @@ def test_gunicorn_warms_the_models_in_a_background_thread(monkeypatch):
 
 
 def test_gunicorn_can_leave_the_models_to_the_first_search(monkeypatch):
-    monkeypatch.setattr("search.warmup.warm_models", lambda: (_ for _ in ()).throw(AssertionError))
+    monkeypatch.setattr(
+        "search.encoding.warmup.warm_models", lambda: (_ for _ in ()).throw(AssertionError)
+    )
     monkeypatch.setenv("GUNICORN_WARM_MODELS", "false")
     _post_worker_init()(worker=None)  # starts nothing
     assert not [t for t in threading.enumerate() if t.name == "warm-models"]
@@ -69,8 +70,8 @@ def test_gunicorn_can_leave_the_models_to_the_first_search(monkeypatch):
 def test_models_load_one_at_a_time(tiny_clip_dir, monkeypatch):
     """transformers imports lazily; two loads at once once failed a search with "cannot import
     name 'AutoImageProcessor'" while the warm-up thread loaded the text model."""
-    from search.encoders import ClipEncoder
-    from search.text_encoder import TextEncoder
+    from search.encoding.clip import ClipEncoder
+    from search.encoding.text import TextEncoder
 
     # Given a text model whose load is held in the middle
     text_loading, release_text = threading.Event(), threading.Event()

@@ -17,7 +17,8 @@ from rest_framework.test import APIClient
 
 from catalog.models import ProductImage
 from config.celery import app as celery_app
-from search import generations, indexing
+from search.index import generations
+from search.index import sync as indexing
 from search.vector_index import get_vector_index
 from tests.factories import ProductFactory, jpeg_bytes, merchant_with_owner
 

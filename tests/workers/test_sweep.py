@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from catalog import services
 from catalog.models import ProductImage
-from search import generations
+from search.index import generations
 from tests.factories import ProductFactory, jpeg_bytes
 from workers.tasks import sweep_unindexed
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from search import devset
+from search.relevance import devset
 
 
 class Command(BaseCommand):

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from search import relevance
-from search.query import LEGS
+from search.query.types import LEGS
+from search.relevance import evaluate as relevance
 from search.vector_index.base import SearchFilter
 
 

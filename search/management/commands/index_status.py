@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from search.consistency import index_status
+from search.index.consistency import index_status
 
 
 class Command(BaseCommand):

@@ -4,8 +4,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from search import devset
-from search.encoders import ModelUnavailable, get_clip_encoder
+from search.encoding.base import ModelUnavailable
+from search.encoding.registry import get_clip_encoder
+from search.relevance import devset
 
 
 class Command(BaseCommand):

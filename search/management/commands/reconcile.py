@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from search.consistency import reconcile
+from search.index.consistency import reconcile
 
 
 class Command(BaseCommand):

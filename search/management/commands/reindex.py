@@ -4,8 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from search.encoders import ModelUnavailable
-from search.reindex import ReindexError, reindex_images, reindex_products
+from search.encoding.base import ModelUnavailable
+from search.index.reindex import ReindexError, reindex_images, reindex_products
 
 
 class Command(BaseCommand):

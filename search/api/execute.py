@@ -1,0 +1,54 @@
+"""Runs a validated query for an API view: throttled re-ranking, errors as 4xx/503, metrics."""
+
+import logging
+
+from rest_framework.exceptions import Throttled, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api import ServiceUnavailable
+from config.metrics import SEARCH_STAGE_SECONDS, SEARCHES
+from search.api.serializers import render_outcome
+from search.api.throttles import RerankThrottle
+from search.encoding.base import ModelUnavailable
+from search.query.rerank_step import rerank_outcome
+from search.query.service import search
+from search.query.types import SearchInputError, SearchQuery
+from search.vector_index.base import VectorStoreUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+def run_search(
+    query: SearchQuery,
+    *,
+    rerank: bool,
+    request: Request,
+    view,
+    decode_ms: float | None = None,
+) -> Response:
+    if rerank and not RerankThrottle().allow_request(request, view):
+        raise Throttled(
+            detail="Too many re-ranked searches; try again shortly or search without rerank."
+        )
+    try:
+        outcome = search(query)
+        if rerank:
+            rerank_outcome(query, outcome)
+        else:
+            outcome.rerank_reason = "not requested"
+    except SearchInputError as exc:
+        raise ValidationError({exc.field: str(exc)}) from None
+    except VectorStoreUnavailable as exc:
+        logger.warning("vector store unavailable: %s", exc)
+        raise ServiceUnavailable(
+            "The search index is not answering right now; try again shortly."
+        ) from None
+    except ModelUnavailable as exc:
+        raise ServiceUnavailable(f"Photo search is not available on this server: {exc}") from None
+    if decode_ms is not None:
+        outcome.stages = {"decode": round(decode_ms, 3), **outcome.stages}
+    SEARCHES.labels(query_type=outcome.query_type).inc()
+    for stage, milliseconds in outcome.stages.items():
+        SEARCH_STAGE_SECONDS.labels(stage=stage).observe(milliseconds / 1000)
+    return Response(render_outcome(outcome, limit=query.limit, offset=query.offset))

@@ -1,0 +1,234 @@
+"""Input and output serializers of the search API, and the outcome's rendering."""
+
+from django.conf import settings
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+
+from search.query.types import ResultItem, SearchOutcome
+from search.vector_index.base import SearchFilter
+
+
+class FiltersSerializer(serializers.Serializer):
+    category = serializers.ListField(
+        child=serializers.CharField(max_length=120),
+        required=False,
+        max_length=50,
+        help_text="One category or several (any of them).",
+    )
+    brand = serializers.ListField(
+        child=serializers.CharField(max_length=120),
+        required=False,
+        max_length=50,
+        help_text="One brand or several (any of them).",
+    )
+    merchant = serializers.SlugField(required=False, help_text="Merchant slug.")
+    price_min = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False
+    )
+    price_max = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False
+    )
+    in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise ValidationError("Expected an object of filters.")
+        unknown = sorted(set(data) - set(self.fields))
+        if unknown:
+            raise ValidationError(
+                {
+                    name: f"Unknown filter; known filters: {', '.join(self.fields)}."
+                    for name in unknown
+                }
+            )
+        data = dict(data)
+        for many in ("category", "brand"):
+            if isinstance(data.get(many), str):
+                data[many] = [data[many]]
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        low, high = attrs.get("price_min"), attrs.get("price_max")
+        if low is not None and high is not None and low > high:
+            raise ValidationError({"price_min": "price_min is above price_max."})
+        return attrs
+
+
+class LegWeightsSerializer(serializers.Serializer):
+    image = serializers.FloatField(min_value=0, max_value=10, required=False)
+    text = serializers.FloatField(min_value=0, max_value=10, required=False)
+    keywords = serializers.FloatField(min_value=0, max_value=10, required=False)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise ValidationError(
+                    {name: "Unknown leg; legs are image, text and keywords." for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+class SearchInputSerializer(serializers.Serializer):
+    text = serializers.CharField(
+        max_length=settings.SEARCH_MAX_TEXT_LENGTH,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=True,
+    )
+    not_ = serializers.CharField(
+        max_length=settings.SEARCH_MAX_TEXT_LENGTH,
+        required=False,
+        allow_blank=True,
+        source="negative",
+        help_text=f"Negative text: moves the query away from this concept, q' = normalise(q - {settings.SEARCH_NEGATIVE_WEIGHT} * not).",
+    )
+    filters = FiltersSerializer(required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=settings.SEARCH_MAX_LIMIT, default=20)
+    offset = serializers.IntegerField(min_value=0, max_value=10_000, default=0)
+    min_score = serializers.FloatField(
+        min_value=-1,
+        max_value=1,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Minimum cosine similarity of the image leg.",
+    )
+    text_weight = serializers.FloatField(
+        min_value=0,
+        max_value=1,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Share of the text in a text+photo query (default 0.5).",
+    )
+    weights = LegWeightsSerializer(
+        required=False, help_text="Per-request leg weights for fusion (0 switches a leg off)."
+    )
+    rerank = serializers.BooleanField(default=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["not"] = self.fields.pop("not_")
+
+    def validate(self, attrs):
+        if attrs.get("text_weight") is not None and not self.context.get("has_image"):
+            raise ValidationError({"text_weight": "text_weight needs both a text and an image."})
+        return attrs
+
+
+class SearchPhotoInputSerializer(SearchInputSerializer):
+    image = serializers.FileField(
+        required=False, help_text="The shopper's photo: JPEG, PNG or WebP. Kept in memory only."
+    )
+
+
+class ResultSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    title = serializers.CharField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    brand = serializers.CharField()
+    category = serializers.CharField()
+    merchant = serializers.CharField(help_text="Merchant slug.")
+    merchant_name = serializers.CharField()
+    in_stock = serializers.BooleanField()
+    image_id = serializers.IntegerField(allow_null=True)
+    image_url = serializers.CharField(allow_null=True)
+    thumbnail_url = serializers.CharField(allow_null=True)
+    score = serializers.FloatField()
+    legs = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Rank of this product in each leg that found it.",
+    )
+    reranked_by = serializers.CharField(
+        allow_null=True, help_text="The model that re-ordered this result, when one did."
+    )
+
+
+class PriceBandSerializer(serializers.Serializer):
+    min = serializers.FloatField()
+    max = serializers.FloatField(allow_null=True)
+    count = serializers.IntegerField()
+
+
+class FacetsSerializer(serializers.Serializer):
+    category = serializers.DictField(child=serializers.IntegerField())
+    brand = serializers.DictField(child=serializers.IntegerField())
+    price = PriceBandSerializer(many=True)
+
+
+class SearchOutputSerializer(serializers.Serializer):
+    query_type = serializers.ChoiceField(choices=["text", "photo", "hybrid", "similar"])
+    results = ResultSerializer(many=True)
+    total = serializers.IntegerField(help_text="Products that match the filters.")
+    limit = serializers.IntegerField()
+    offset = serializers.IntegerField()
+    facets = FacetsSerializer()
+    legs = serializers.ListField(child=serializers.CharField())
+    took_ms = serializers.FloatField()
+    stages = serializers.DictField(
+        child=serializers.FloatField(),
+        help_text=(
+            "Milliseconds per stage: decode (reading and checking the shopper's photo, for a "
+            "photo query), encode (CLIP; the product-text and keyword legs run "
+            "beside it in a second thread), vector_search (the image leg, then whatever the "
+            "product legs still need, totals and facets), hydrate, rerank. They add up to "
+            "took_ms."
+        ),
+    )
+    reranked = serializers.BooleanField()
+    rerank_model = serializers.CharField(allow_null=True)
+    rerank_reason = serializers.CharField(allow_null=True)
+    notices = serializers.ListField(child=serializers.CharField())
+
+
+def filter_from(data: dict) -> SearchFilter:
+    return SearchFilter(
+        categories=tuple(data.get("category") or ()),
+        brands=tuple(data.get("brand") or ()),
+        merchant=data.get("merchant") or None,
+        price_min=float(data["price_min"]) if data.get("price_min") is not None else None,
+        price_max=float(data["price_max"]) if data.get("price_max") is not None else None,
+        in_stock=data.get("in_stock"),
+    )
+
+
+def _result(item: ResultItem) -> dict:
+    product = item.product
+    assert product is not None  # hydrate() drops items without a product
+    return {
+        "product_id": item.product_id,
+        "title": product.title,
+        "price": product.price,
+        "currency": product.currency,
+        "brand": product.brand,
+        "category": product.category,
+        "merchant": product.merchant.slug,
+        "merchant_name": product.merchant.name,
+        "in_stock": product.in_stock,
+        "image_id": item.image_id,
+        "image_url": item.image_url,
+        "thumbnail_url": item.thumbnail_url,
+        "score": item.score,
+        "legs": item.legs,
+        "reranked_by": item.reranked_by,
+    }
+
+
+def render_outcome(outcome: SearchOutcome, *, limit: int, offset: int) -> dict:
+    return {
+        "query_type": outcome.query_type,
+        "results": [_result(item) for item in outcome.items],
+        "total": outcome.total,
+        "limit": limit,
+        "offset": offset,
+        "facets": outcome.facets,
+        "legs": outcome.legs,
+        "took_ms": outcome.took_ms,
+        "stages": outcome.stages,
+        "reranked": outcome.reranked,
+        "rerank_model": outcome.rerank_model,
+        "rerank_reason": outcome.rerank_reason,
+        "notices": outcome.notices,
+    }

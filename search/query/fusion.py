@@ -1,0 +1,61 @@
+"""Weighted reciprocal rank fusion of the legs' ranked lists.
+
+score = sum over legs of w_leg / (SEARCH_RRF_K + rank); ties broken by product id, so pages
+are stable. docs/relevance.md says how the weights and k were chosen.
+"""
+
+from django.conf import settings
+
+from search.query.types import ResultItem
+from search.vector_index.base import Hit
+
+
+def default_leg_weights() -> dict[str, float]:
+    return {
+        "image": settings.SEARCH_WEIGHT_IMAGE,
+        "text": settings.SEARCH_WEIGHT_TEXT,
+        "keywords": settings.SEARCH_WEIGHT_KEYWORDS,
+    }
+
+
+def by_score(hits: list[Hit]) -> list[Hit]:
+    """Best first, ties by product id (as grouped queries order them), for stable fusion."""
+    return sorted(hits, key=lambda hit: (-hit.score, int(hit.payload["product_id"])))
+
+
+def item_from_hit(hit: Hit, leg: str, rank: int) -> ResultItem:
+    return ResultItem(
+        product_id=int(hit.payload["product_id"]),
+        score=float(hit.score),
+        image_id=hit.payload.get("image_id"),
+        legs={leg: rank},
+        leg_scores={leg: float(hit.score)},
+        image_file=hit.payload.get("file"),
+        thumbnail_file=hit.payload.get("thumbnail"),
+    )
+
+
+def fuse(leg_hits: dict[str, list[Hit]], weights: dict[str, float]) -> list[ResultItem]:
+    """Weighted reciprocal rank fusion; ties broken by product id for stable pages."""
+    items: dict[int, ResultItem] = {}
+    rrf_k = settings.SEARCH_RRF_K
+    for leg, hits in leg_hits.items():
+        weight = weights.get(leg, 0.0)
+        for rank, hit in enumerate(hits, start=1):
+            product_id = int(hit.payload["product_id"])
+            item = items.get(product_id)
+            if item is None:
+                item = items[product_id] = ResultItem(
+                    product_id=product_id, score=0.0, image_id=None, legs={}, leg_scores={}
+                )
+            item.score += weight / (rrf_k + rank)
+            item.legs[leg] = rank
+            item.leg_scores[leg] = float(hit.score)
+            if leg == "image":
+                item.image_id = hit.payload.get("image_id")
+                item.image_file = hit.payload.get("file")
+                item.thumbnail_file = hit.payload.get("thumbnail")
+    ranked = sorted(items.values(), key=lambda item: (-item.score, item.product_id))
+    for item in ranked:
+        item.score = round(item.score, 6)
+    return ranked

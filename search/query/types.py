@@ -1,0 +1,74 @@
+"""The values a search passes between its steps: the query, a result, the outcome."""
+
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from catalog.models import Product
+from search.vector_index.base import SearchFilter
+
+LEGS = ("image", "text", "keywords")
+
+
+class SearchInputError(ValueError):
+    """A request the service cannot answer as asked; `field` names the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str | None = None
+    image: Image.Image | None = None
+    negative: str | None = None
+    text_weight: float | None = None  # share of the text in a text+photo query
+    filter: SearchFilter = SearchFilter()
+    limit: int = 20
+    offset: int = 0
+    min_score: float | None = None
+    leg_weights: dict[str, float] | None = None  # None: settings; 0 switches a leg off
+    similar_to: int | None = None  # product id, for more-like-this
+    image_fingerprint: str = ""
+
+    @property
+    def kind(self) -> str:
+        if self.similar_to is not None:
+            return "similar"
+        if self.image is not None:
+            return "hybrid" if self.text else "photo"
+        return "text"
+
+
+@dataclass
+class ResultItem:
+    product_id: int
+    score: float
+    image_id: int | None
+    legs: dict[str, int]  # leg -> rank (1-based) where the product appeared
+    leg_scores: dict[str, float]
+    product: Product | None = None
+    image_url: str | None = None
+    thumbnail_url: str | None = None
+    reranked_by: str | None = None
+    image_file: str | None = None  # storage names of the matched image, from the point payload
+    thumbnail_file: str | None = None
+
+
+@dataclass
+class SearchOutcome:
+    query_type: str
+    items: list[ResultItem]
+    total: int
+    facets: dict
+    stages: dict[str, float]
+    legs: list[str]
+    notices: list[str] = field(default_factory=list)
+    reranked: bool = False
+    rerank_model: str | None = None
+    rerank_reason: str | None = None
+
+    @property
+    def took_ms(self) -> float:
+        return round(sum(self.stages.values()), 2)
