@@ -12,7 +12,7 @@ DEMO_ADDR ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test test-fast lint format migrate bench bench-indexing bench-vector-index bench-search schemathesis relevance browser clean
+.PHONY: help venv demo test test-fast lint duplicate-code format migrate bench bench-indexing bench-vector-index bench-search schemathesis relevance browser clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}'
@@ -47,10 +47,19 @@ test-fast: $(STAMP) ## Run the tests without the browser and worker ones
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
 		$(PY) -m pytest -m "not browser and not worker" $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff and mypy
+lint: $(STAMP) ## ruff, mypy, the import layers (no cycles) and repeated code in search/
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy config catalog search workers frontend
+	$(VENV)/bin/lint-imports
+	@$(MAKE) --no-print-directory duplicate-code
+
+# pylint's duplicate-code checker on its own (symilar): it always exits 0, so the summary decides.
+duplicate-code: ## Fail on any run of 11 or more lines repeated inside search/
+	@out=$$($(VENV)/bin/symilar --duplicates=11 --ignore-comments --ignore-docstrings \
+		$$(find search -name '*.py' -not -path '*/migrations/*' | sort)); \
+	echo "$$out" | tail -n 1; \
+	echo "$$out" | grep -q ' duplicates=0 ' || { echo "$$out"; exit 1; }
 
 format: $(STAMP) ## Format the code with ruff
 	$(VENV)/bin/ruff format .
@@ -77,7 +86,7 @@ relevance: $(STAMP) ## Evaluate search relevance on the development set (nDCG@10
 		MEDIA_ROOT="$$tmp/media" CELERY_TASK_ALWAYS_EAGER=1 LOG_LEVEL=WARNING && \
 	$(PY) manage.py migrate --noinput -v 0 && \
 	$(PY) manage.py load_relevance_devset && \
-	$(PY) manage.py evaluate_relevance --queries search/devset/queries.tsv --qrels search/devset/qrels.tsv
+	$(PY) manage.py evaluate_relevance --queries search/relevance/data/queries.tsv --qrels search/relevance/data/qrels.tsv
 
 clean: ## Remove the demo database, media, vectors and the virtual environment
 	rm -rf var $(VENV)

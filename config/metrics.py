@@ -148,7 +148,7 @@ class QueueDepthCollector(Collector):
                 for suffix in _PRIORITY_SUFFIXES:
                     pipe.llen(queue + suffix)
             lengths = pipe.execute()
-        except Exception as exc:  # a scrape must answer whatever the broker does
+        except Exception as exc:  # noqa: BLE001 - a scrape must answer whatever the broker does
             logger.warning("metrics: cannot read queue lengths from the broker: %s", exc)
             self._clients.pop(url, None)
             up.add_metric([], 0)
