@@ -105,6 +105,14 @@ def product_image_ids_indexed_by_other_model(*, model_revision: str) -> list[int
     )
 
 
+def product_ids_existing(*, product_ids: Iterable[int]) -> set[int]:
+    return set(Product.objects.filter(pk__in=list(product_ids)).values_list("id", flat=True))
+
+
+def product_image_ids_existing(*, image_ids: Iterable[int]) -> set[int]:
+    return set(ProductImage.objects.filter(pk__in=list(image_ids)).values_list("id", flat=True))
+
+
 def product_is_active(*, product_id: int) -> bool:
     return Product.objects.filter(pk=product_id, is_active=True).exists()
 

@@ -75,6 +75,12 @@ INDEXING_OUTCOMES = Counter(
     ["outcome"],
     namespace=NAMESPACE,
 )
+INDEX_FAST_PATH_FAILURES = Counter(
+    "index_fast_path_failures",
+    "Index work that could not be enqueued after its commit (broker down); the outbox relay "
+    "applies it later.",
+    namespace=NAMESPACE,
+)
 MODEL_LOAD_SECONDS = Histogram(
     "model_load_duration_seconds",
     "Time to load a model into a process, by model name (hub id or local path).",
@@ -164,6 +170,16 @@ class QueueDepthCollector(Collector):
 
 QUEUE_DEPTH = QueueDepthCollector()
 REGISTRY.register(QUEUE_DEPTH)
+# Collectors that read a current figure at scrape time (not per-process samples): the same
+# in every process, so they join the multi-process registry as they are.
+_SCRAPE_TIME_COLLECTORS: list[Collector] = [QUEUE_DEPTH]
+
+
+def register_scrape_time_collector(collector: Collector) -> None:
+    """Another app's gauge read at scrape time (the search app's outbox depth, say)."""
+    if collector not in _SCRAPE_TIME_COLLECTORS:
+        _SCRAPE_TIME_COLLECTORS.append(collector)
+        REGISTRY.register(collector)
 
 
 def multiprocess_dir() -> str:
@@ -176,7 +192,8 @@ def collection_registry() -> CollectorRegistry:
         return REGISTRY
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
-    registry.register(QUEUE_DEPTH)
+    for collector in _SCRAPE_TIME_COLLECTORS:
+        registry.register(collector)
     return registry
 
 

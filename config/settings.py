@@ -158,6 +158,16 @@ CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD
 EMBED_TASK_SOFT_TIME_LIMIT = env.int("EMBED_TASK_SOFT_TIME_LIMIT", default=300)
 EMBED_TASK_TIME_LIMIT = env.int("EMBED_TASK_TIME_LIMIT", default=360)
 SWEEP_INTERVAL_SECONDS = env.int("SWEEP_INTERVAL_SECONDS", default=600)
+# The outbox of index work (search/index/outbox.py): how often the relay takes what the
+# fast path missed, for how long one relay run works, and how long a worker's claim on a
+# row lasts (it outlives the task's hard time limit, so only a dead worker's claim expires).
+INDEX_RELAY_INTERVAL_SECONDS = env.float("INDEX_RELAY_INTERVAL_SECONDS", default=5.0)
+INDEX_RELAY_BUDGET_SECONDS = env.float("INDEX_RELAY_BUDGET_SECONDS", default=30.0)
+INDEX_OUTBOX_LEASE_SECONDS = env.float(
+    "INDEX_OUTBOX_LEASE_SECONDS", default=EMBED_TASK_TIME_LIMIT + 60.0
+)
+# Failed work is due again after 2, 4, 8, ... seconds, at most this long.
+INDEX_OUTBOX_MAX_BACKOFF_SECONDS = env.float("INDEX_OUTBOX_MAX_BACKOFF_SECONDS", default=300.0)
 SWEEP_PENDING_AFTER_SECONDS = env.int("SWEEP_PENDING_AFTER_SECONDS", default=900)
 
 # --- Models.

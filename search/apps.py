@@ -6,8 +6,13 @@ class SearchConfig(AppConfig):
 
     def ready(self) -> None:
         from config.health import register_readiness_check
+        from config.metrics import register_scrape_time_collector
+        from search.index import outbox
 
         register_readiness_check("vector_store", _check_vector_store)
+        # Index work is recorded in the catalogue change's own transaction (the outbox).
+        outbox.connect_catalog_signals()
+        register_scrape_time_collector(outbox.OutboxCollector())
 
 
 def _check_vector_store() -> None:

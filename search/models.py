@@ -6,6 +6,7 @@ model again (reindex with an unchanged model just copies them).
 
 import numpy as np
 from django.db import models
+from django.utils import timezone
 
 from catalog.models import Product, ProductImage
 
@@ -87,3 +88,40 @@ class IndexGeneration(models.Model):
 
     def __str__(self) -> str:
         return self.collection
+
+
+class IndexChange(models.Model):
+    """The outbox of index work: one row per product or image whose points the vector index
+    has not yet brought in line with PostgreSQL.
+
+    Written in the transaction of the catalogue change itself (search/index/outbox.py), so a
+    change can never be committed without its row. Rows are keyed by entity: later changes
+    of the same product bump ``version`` instead of adding rows, and the work reads the
+    entity's current row when it runs, so the latest state always wins and a deleted entity
+    (no row any more) has its points deleted: the outbox row is the tombstone.
+    """
+
+    class Kind(models.TextChoices):
+        PRODUCT = "product"
+        IMAGE = "image"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    entity_id = models.BigIntegerField()
+    version = models.PositiveBigIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)  # the oldest unapplied change
+    updated_at = models.DateTimeField(default=timezone.now)  # the newest
+    available_at = models.DateTimeField(default=timezone.now)  # not before (retry back-off)
+    claimed_until = models.DateTimeField(null=True, blank=True)  # a worker's lease
+    claim_token = models.CharField(max_length=32, blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "entity_id"], name="unique_index_change")
+        ]
+        indexes = [models.Index(fields=["available_at"], name="index_change_available")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.entity_id} (v{self.version})"

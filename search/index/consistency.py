@@ -1,12 +1,16 @@
 """Differences between PostgreSQL (the truth) and the vector index, and their repair."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from typing import Any
 
 from catalog import selectors as catalog_selectors
 from catalog.models import ProductImage
-from search.index import generations
+from search.index import generations, outbox
 from search.index import sync as indexing
 from search.index.chunks import iter_chunks
+from search.index.documents import product_payload
 from search.vector_index import get_vector_index
 
 
@@ -22,15 +26,24 @@ class IndexStatus:
     stale_images: list[int] = field(default_factory=list)  # built by another model
     missing_products: list[int] = field(default_factory=list)
     orphan_product_points: list[str] = field(default_factory=list)
+    # products whose points (product point or image points) carry other filterable values
+    # (price, stock, category, ...) than the product row
+    stale_payloads: list[int] = field(default_factory=list)
+    outbox: outbox.OutboxStatus | None = None
+
+    @property
+    def differences(self) -> int:
+        return (
+            len(self.missing_images)
+            + len(self.orphan_image_points)
+            + len(self.missing_products)
+            + len(self.orphan_product_points)
+            + len(self.stale_payloads)
+        )
 
     @property
     def consistent(self) -> bool:
-        return not (
-            self.missing_images
-            or self.orphan_image_points
-            or self.missing_products
-            or self.orphan_product_points
-        )
+        return self.differences == 0
 
 
 def index_status() -> IndexStatus:
@@ -41,13 +54,22 @@ def index_status() -> IndexStatus:
         image_counts=catalog_selectors.image_status_counts(),
         image_collection=image_collection,
         product_collection=product_collection,
+        outbox=outbox.status(),
     )
+    expected: dict[Any, dict] = {
+        product.pk: product_payload(product)
+        for product in catalog_selectors.products_for_indexing(
+            product_ids=catalog_selectors.product_ids_all()
+        )
+    }
+    stale: set[int] = set()
     if image_collection:
         _, encoder = generations.live_images(index)
-        points = {
-            payload.get("image_id"): point_id
-            for point_id, payload in index.scroll(image_collection)
-        }
+        points = {}
+        for point_id, payload in index.scroll(image_collection):
+            points[payload.get("image_id")] = point_id
+            if _differs(payload, expected.get(payload.get("product_id"))):
+                stale.add(payload["product_id"])
         status.image_points = len(points)
         rows = catalog_selectors.product_image_statuses()
         status.missing_images = sorted(
@@ -62,17 +84,24 @@ def index_status() -> IndexStatus:
             model_revision=encoder.model_key
         )
     if product_collection:
-        points = {
-            payload.get("product_id"): point_id
-            for point_id, payload in index.scroll(product_collection)
-        }
+        points = {}
+        for point_id, payload in index.scroll(product_collection):
+            points[payload.get("product_id")] = point_id
+            if _differs(payload, expected.get(payload.get("product_id"))):
+                stale.add(payload["product_id"])
         status.product_points = len(points)
-        product_ids = catalog_selectors.product_ids_all()
+        product_ids = set(expected)
         status.missing_products = sorted(product_ids - set(points))
         status.orphan_product_points = sorted(
             point_id for product_id, point_id in points.items() if product_id not in product_ids
         )
+    status.stale_payloads = sorted(stale)
     return status
+
+
+def _differs(payload: dict, wanted: dict | None) -> bool:
+    """A point of an existing product whose filterable fields are not the product's."""
+    return wanted is not None and any(payload.get(key) != value for key, value in wanted.items())
 
 
 def reconcile(*, batch_size: int = 32) -> dict[str, int]:
@@ -84,6 +113,7 @@ def reconcile(*, batch_size: int = 32) -> dict[str, int]:
         "image_points_deleted": 0,
         "products_indexed": 0,
         "product_points_deleted": 0,
+        "payloads_synced": 0,
     }
     if status.orphan_image_points and status.image_collection:
         index.delete_points(status.image_collection, ids=status.orphan_image_points)
@@ -99,4 +129,7 @@ def reconcile(*, batch_size: int = 32) -> dict[str, int]:
         repaired["images_indexed"] += len(report.indexed) + len(report.reused)
     for chunk in iter_chunks(status.missing_products, 256):
         repaired["products_indexed"] += indexing.index_products(chunk)
+    for product_id in status.stale_payloads:
+        indexing.sync_product_payload(product_id=product_id)
+    repaired["payloads_synced"] = len(status.stale_payloads)
     return repaired

@@ -28,6 +28,14 @@ class Command(BaseCommand):
         out(f"images built with an older model: {len(status.stale_images)}")
         out(f"products missing from the vector index: {len(status.missing_products)}")
         out(f"product points without a product: {len(status.orphan_product_points)}")
+        out(
+            f"products whose points carry other values (price, stock, ...): {len(status.stale_payloads)}"
+        )
+        if status.outbox is not None:
+            out(
+                f"index work outstanding (outbox): {status.outbox.depth}, oldest "
+                f"{status.outbox.oldest_age_seconds:.1f} s, failing {status.outbox.failing}"
+            )
         if status.consistent:
             out(self.style.SUCCESS("PostgreSQL and the vector index agree."))
         else:
