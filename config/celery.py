@@ -25,8 +25,8 @@ def _configure(sender: Celery, **kwargs: object) -> None:
         task_default_queue="default",
         task_queues=(Queue("default"), Queue(settings.EMBEDDING_QUEUE)),
         task_routes={
-            "workers.tasks.embed_images": {"queue": settings.EMBEDDING_QUEUE},
-            "workers.tasks.embed_product_text": {"queue": settings.EMBEDDING_QUEUE},
+            "workers.tasks.apply_index_changes": {"queue": settings.EMBEDDING_QUEUE},
+            "workers.tasks.relay_index_changes": {"queue": settings.EMBEDDING_QUEUE},
         },
         # Points have deterministic ids, so running a task twice is harmless: ack after the
         # work, and give a task back to the queue when its worker dies mid-way.
@@ -40,6 +40,13 @@ def _configure(sender: Celery, **kwargs: object) -> None:
         worker_max_memory_per_child=settings.CELERY_WORKER_MAX_MEMORY_PER_CHILD or None,
         task_ignore_result=True,
         beat_schedule={
+            # The outbox relay: what the fast path missed. A relay still queued when the next
+            # is due is dropped, so a busy worker does not find a pile of them.
+            "relay-index-changes": {
+                "task": "workers.tasks.relay_index_changes",
+                "schedule": float(settings.INDEX_RELAY_INTERVAL_SECONDS),
+                "options": {"expires": float(settings.INDEX_RELAY_INTERVAL_SECONDS)},
+            },
             "sweep-unindexed-images": {
                 "task": "workers.tasks.sweep_unindexed",
                 "schedule": float(settings.SWEEP_INTERVAL_SECONDS),

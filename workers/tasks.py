@@ -3,13 +3,13 @@
 import logging
 from datetime import timedelta
 
-from celery import Task, shared_task
+from celery import shared_task
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
-from catalog import services as catalog_services
-from config.metrics import INDEXING_OUTCOMES
 from search.encoding.base import ModelUnavailable
+from search.index import outbox
 from search.index import sync as indexing
 from search.index.chunks import iter_chunks
 from search.vector_index.base import VectorStoreUnavailable
@@ -21,101 +21,56 @@ logger = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (OSError, ConnectionError, TimeoutError, VectorStoreUnavailable)
 
 
-# Payload updates and deletes: quick, idempotent, retried until the vector store answers.
-INDEX_SYNC_TASK = {
-    "autoretry_for": TRANSIENT_ERRORS,
-    "retry_backoff": 2,
-    "retry_backoff_max": 60,
-    "max_retries": 8,
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-}
-
-
-class EmbedImagesTask(Task):
-    def on_retry(self, exc, task_id, args, kwargs, einfo):
-        INDEXING_OUTCOMES.labels(outcome="retried").inc(len(kwargs.get("image_ids") or ()))
-
-    def on_failure(self, exc, task_id, args, kwargs, einfo):
-        """Out of retries (or a bug): the merchant sees why on each image."""
-        image_ids = kwargs.get("image_ids") or (args[0] if args else [])
-        if isinstance(exc, ModelUnavailable):
-            return  # not the image's fault: it stays pending and the sweep tries again
-        reason = f"Indexing failed after retries: {type(exc).__name__}: {exc}"[:500]
-        INDEXING_OUTCOMES.labels(outcome="failed").inc(len(image_ids))
-        for image_id in image_ids:
-            catalog_services.product_image_mark_failed(image_id=image_id, reason=reason)
-
-
 @shared_task(
-    base=EmbedImagesTask,
     bind=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=2,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=6,
+    max_retries=4,
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=settings.EMBED_TASK_SOFT_TIME_LIMIT,
     time_limit=settings.EMBED_TASK_TIME_LIMIT,
 )
-def embed_images(self, image_ids: list[int]) -> dict:
+def apply_index_changes(self, kind: str, entity_ids: list[int]) -> int:
+    """The fast path: apply the index work one catalogue change recorded, right after its
+    commit. A transient failure (storage, vector store) is retried here a few times, when the
+    outbox makes the work due again; past that, and for anything else, the relay takes over."""
+    applied = 0
     try:
-        report = indexing.index_images(image_ids)
-    except ModelUnavailable as exc:
-        logger.warning("image model unavailable, %d image(s) stay pending: %s", len(image_ids), exc)
-        return {"pending": list(image_ids)}
-    INDEXING_OUTCOMES.labels(outcome="indexed").inc(len(report.indexed) + len(report.reused))
-    INDEXING_OUTCOMES.labels(outcome="failed").inc(len(report.failed))
-    for image_id in report.missing:
-        logger.info("image %s no longer exists; dropped", image_id)
-    return {
-        "indexed": report.indexed,
-        "reused": report.reused,
-        "failed": sorted(report.failed),
-        "missing": report.missing,
-    }
+        for chunk in iter_chunks(entity_ids, outbox.batch_size(kind)):
+            applied += outbox.process(kind, entity_ids=chunk, limit=len(chunk))
+    except outbox.RetryLater as exc:
+        if isinstance(exc.__cause__, TRANSIENT_ERRORS) and self.request.retries < self.max_retries:
+            raise self.retry(countdown=exc.delay, exc=exc) from exc
+        logger.warning("%s; the relay takes it from here (%r)", exc, exc.__cause__)
+    return applied
 
 
 @shared_task(
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=2,
-    retry_backoff_max=120,
-    max_retries=6,
-    acks_late=True,
-    reject_on_worker_lost=True,
+    soft_time_limit=settings.EMBED_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.EMBED_TASK_TIME_LIMIT,
 )
-def embed_product_text(product_ids: list[int]) -> int:
-    return indexing.index_products(product_ids)
-
-
-@shared_task(**INDEX_SYNC_TASK)
-def sync_product(product_id: int) -> None:
-    indexing.sync_product_payload(product_id=product_id)
-
-
-@shared_task(**INDEX_SYNC_TASK)
-def delete_product(product_id: int) -> None:
-    indexing.delete_product_points(product_id=product_id)
-
-
-@shared_task(**INDEX_SYNC_TASK)
-def delete_image(image_id: int) -> None:
-    indexing.delete_image_points(image_id=image_id)
+def relay_index_changes() -> dict:
+    """Beat: apply the outbox's due work that the fast path missed (broker down, worker
+    killed, vector store or storage unavailable, model not loaded)."""
+    report = outbox.relay(seconds=settings.INDEX_RELAY_BUDGET_SECONDS)
+    if any(report.applied.values()) or report.failed:
+        logger.info("relay applied %s, %d batch(es) failed", report.applied, report.failed)
+    return {"applied": report.applied, "failed": report.failed}
 
 
 @shared_task
 def sweep_unindexed() -> int:
-    """Beat: re-enqueue images left pending too long or built with an older model revision."""
+    """Beat: images left pending too long or built with an older model revision go (back)
+    into the outbox; the fast path and the relay index them."""
     pending_before = timezone.now() - timedelta(seconds=settings.SWEEP_PENDING_AFTER_SECONDS)
     try:
         image_ids = indexing.images_needing_index(pending_before=pending_before)
     except ModelUnavailable as exc:
         logger.warning("sweep skipped: %s", exc)
         return 0
+    with transaction.atomic():
+        outbox.record(outbox.Kind.IMAGE, image_ids)
     for chunk in iter_chunks(image_ids, settings.EMBED_BATCH_SIZE):
-        embed_images.delay(image_ids=chunk)
+        apply_index_changes.delay(kind=outbox.Kind.IMAGE, entity_ids=chunk)
     if image_ids:
-        logger.info("sweep re-enqueued %d image(s)", len(image_ids))
+        logger.info("sweep queued %d image(s)", len(image_ids))
     return len(image_ids)

@@ -31,9 +31,8 @@ def worker(clip_settings, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     celery_app.conf.task_always_eager = False
     celery_app.conf.broker_url = django_settings.CELERY_BROKER_URL
-    # Quick retries in tests; production backs off for longer.
-    for task in (celery_app.tasks["workers.tasks.embed_images"],):
-        task.retry_backoff, task.retry_jitter = 0.2, False
+    # Quick retries in tests: the outbox's back-off (2 s, 4 s, ...) decides when work is due.
+    settings.INDEX_OUTBOX_MAX_BACKOFF_SECONDS = 0.5
     with celery_app.connection_for_write() as connection:
         connection.default_channel.client.flushdb()
     with start_worker(
@@ -46,8 +45,6 @@ def worker(clip_settings, settings):
     ) as running:
         yield running
     celery_app.conf.task_always_eager = True
-    celery_app.tasks["workers.tasks.embed_images"].retry_backoff = 2
-    celery_app.tasks["workers.tasks.embed_images"].retry_jitter = True
 
 
 def wait_for(condition, timeout=60.0, interval=0.1):
@@ -143,9 +140,10 @@ def test_product_delete_removes_its_points(worker, merchant_client):
     wait_for(lambda: image_point(image) is None)
 
 
-def test_the_same_task_twice_leaves_one_point(worker, merchant_client, monkeypatch):
+def test_the_same_work_twice_leaves_one_point(worker, merchant_client, monkeypatch):
+    from search.index import outbox
     from search.vector_index.base import SearchFilter
-    from workers.tasks import embed_images
+    from workers.tasks import apply_index_changes
 
     merchant, client = merchant_client
     image = upload(client, ProductFactory(merchant=merchant), jpeg_bytes())
@@ -156,9 +154,12 @@ def test_the_same_task_twice_leaves_one_point(worker, merchant_client, monkeypat
         indexing, "index_images", lambda *a, **kw: runs.append(1) or real_index_images(*a, **kw)
     )
 
-    # A redelivery (acks_late after a lost worker) runs the same task again.
-    embed_images.delay(image_ids=[image.pk])
-    embed_images.delay(image_ids=[image.pk])
+    # At least once: work whose completion was lost (its worker died after the upsert) is
+    # recorded and applied again.
+    for _ in range(2):
+        outbox.record(outbox.Kind.IMAGE, [image.pk])
+        apply_index_changes.delay(kind=outbox.Kind.IMAGE, entity_ids=[image.pk])
+        wait_for(lambda: not outbox.status().depth)
     wait_for(lambda: len(runs) == 2)
     time.sleep(0.3)  # let the second upsert land
     collection, _ = generations.live_images()
@@ -201,9 +202,9 @@ def test_an_unreadable_file_ends_failed_with_a_reason(worker, merchant_client):
     from search.models import ImageEmbedding
 
     ImageEmbedding.objects.filter(image=image).delete()
-    from workers.tasks import embed_images
+    from catalog import services
 
-    embed_images.delay(image_ids=[image.pk])
+    services.products_reindex_request(product_ids=[product.pk])
     wait_for(lambda: status_of(image) == "failed")
     image.refresh_from_db()
     assert "could not be decoded" in image.failure_reason
