@@ -1,7 +1,7 @@
 """Content-Security-Policy on every response.
 
 Everything the storefront, the admin and the API docs run comes from this origin: no inline
-script, no inline style, no other host (Swagger UI is served from drf-spectacular-sidecar,
+script, no inline style (Swagger UI's page aside, see INLINE_STYLE_PATHS), no other host (Swagger UI is served from drf-spectacular-sidecar,
 not a CDN). Images may also come from the S3 bucket or CDN the storage settings name
 (presigned or public URLs), and from data:/blob: (the shopper's own photo preview, Swagger
 UI's icons). A page that breaks under this policy is the bug; tests/frontend runs the pages
@@ -34,11 +34,20 @@ def _image_origins() -> list[str]:
     return origins
 
 
-def policy() -> str:
+# Swagger UI injects a <style> element at start; its content changes with each release, so
+# the docs page (and only it) allows inline styles rather than one release's hash. Scripts
+# stay 'self' there too.
+INLINE_STYLE_PATHS = ("/api/docs/",)
+
+
+def policy(path: str = "/") -> str:
+    styles = ["'self'"]
+    if path.startswith(INLINE_STYLE_PATHS):
+        styles.append("'unsafe-inline'")
     directives = {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
-        "style-src": ["'self'"],
+        "style-src": styles,
         "img-src": ["'self'", "data:", "blob:", *_image_origins()],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
@@ -57,5 +66,5 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if settings.CSP_ENABLED and "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = policy()
+            response["Content-Security-Policy"] = policy(request.path)
         return response
