@@ -9,6 +9,8 @@ from django.utils.html import format_html
 from catalog import selectors, services
 from catalog.intake import ImageRejected, read_upload
 from catalog.models import Merchant, MerchantMembership, Product, ProductImage
+from config.validation import MESSAGE as CONTROL_CHARACTERS
+from config.validation import control_character_path
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -37,6 +39,16 @@ class ProductAdminForm(forms.ModelForm):
     class Meta:
         model = Product
         fields = ["merchant", *services.PRODUCT_EDITABLE_FIELDS]
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        for name in ("sku", "title", "description", "brand", "category", "attributes"):
+            found = control_character_path(cleaned.get(name))
+            if found is not None:  # PostgreSQL refuses NUL in JSON: a 500 before this check
+                self.add_error(
+                    name, f"{found}: {CONTROL_CHARACTERS}" if found else CONTROL_CHARACTERS
+                )
+        return cleaned
 
     def clean_new_images(self):
         """Read every upload now so that a refusal is a form error, before anything is saved."""

@@ -5,11 +5,12 @@ Another merchant's object answers 404 (never 403): its existence is not disclose
 
 from typing import cast
 
+from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -18,8 +19,24 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import selectors, services
+from catalog.auth import token_expires_at, token_issue
 from catalog.intake import ImageRejected, read_upload
 from catalog.models import Product, ProductImage
+from config import login_throttle
+from config.uploads import ExpectedFileParts
+from config.validation import PlainTextField, refuse_control_characters_within
+
+
+def _fields(data) -> dict:
+    """Form and multipart bodies as the plain object JSON would give.
+
+    DRF reads an empty form field of an optional serializer field as "absent", so `currency=`
+    became USD and a PATCH with `sku=` kept the old SKU, where the same JSON is refused: one
+    schema, whatever the content type.
+    """
+    if hasattr(data, "getlist"):
+        return {key: data.get(key) for key in data}
+    return data
 
 
 def _caller_product(request: Request, product_id: int) -> Product:
@@ -116,16 +133,21 @@ class ProductInputSerializer(serializers.Serializer):
         required=False,
         help_text="Merchant slug; needed only when the caller belongs to several merchants.",
     )
-    sku = serializers.CharField(max_length=64)
-    title = serializers.CharField(max_length=300)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    brand = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
-    category = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
+    sku = PlainTextField(max_length=64)
+    title = PlainTextField(max_length=300)
+    description = PlainTextField(required=False, allow_blank=True, default="")
+    brand = PlainTextField(max_length=120, required=False, allow_blank=True, default="")
+    category = PlainTextField(max_length=120, required=False, allow_blank=True, default="")
     price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", required=False, default="USD")
     in_stock = serializers.BooleanField(required=False, default=True)
     attributes = serializers.DictField(required=False, default=dict)
     is_active = serializers.BooleanField(required=False, default=True)
+
+    def validate_attributes(self, value: dict) -> dict:
+        # JSON in PostgreSQL refuses NUL characters (a DataError, a 500 before this check).
+        refuse_control_characters_within(value)
+        return value
 
 
 class ProductUpdateInputSerializer(ProductInputSerializer):
@@ -166,7 +188,7 @@ class MerchantProductListCreateApi(APIView):
         responses={201: ProductOutputSerializer},
     )
     def post(self, request: Request) -> Response:
-        serializer = ProductInputSerializer(data=request.data)
+        serializer = ProductInputSerializer(data=_fields(request.data))
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         merchant = self._merchant_for_create(request, data.pop("merchant", ""))
@@ -204,7 +226,7 @@ class MerchantProductDetailApi(APIView):
     )
     def patch(self, request: Request, product_id: int) -> Response:
         product = _caller_product(request, product_id)
-        serializer = ProductUpdateInputSerializer(data=request.data)
+        serializer = ProductUpdateInputSerializer(data=_fields(request.data))
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         product = services.product_update(product=product, data=data)
@@ -219,6 +241,14 @@ class MerchantProductDetailApi(APIView):
 class MerchantProductImageListCreateApi(APIView):
     permission_classes = [IsAuthenticated]
     parser_classes = [MultiPartParser, FormParser]
+
+    def initialize_request(self, request, *args, **kwargs):
+        # Any other file part is refused before its bytes are read.
+        request.upload_handlers = [
+            ExpectedFileParts(request, names={"image"}),
+            *request.upload_handlers,
+        ]
+        return super().initialize_request(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="merchant_product_images_list", responses=ImageOutputSerializer(many=True)
@@ -286,3 +316,52 @@ class MerchantProductImageDetailApi(APIView):
     def delete(self, request: Request, product_id: int, image_id: int) -> Response:
         services.product_image_delete(image=self._image(request, product_id, image_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenInputSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    rotate = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Retire the current token and issue a new one.",
+    )
+
+
+class TokenOutputSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the token stops working (API_TOKEN_TTL); null: never."
+    )
+
+
+class AuthTokenApi(APIView):
+    """Exchange a username and password for an API token (``Authorization: Token ...``)."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    @extend_schema(
+        operation_id="auth_token_create",
+        request=TokenInputSerializer,
+        responses={200: TokenOutputSerializer},
+        description=(
+            "Failed logins are counted per username and per address: past the limit this "
+            "answers 429 with Retry-After, the right password included."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        serializer = TokenInputSerializer(data=_fields(request.data))
+        serializer.is_valid(raise_exception=True)
+        username = serializer.validated_data["username"]
+        wait = login_throttle.locked_for(request, username)
+        if wait is not None:
+            raise Throttled(wait=wait, detail=login_throttle.locked_message(wait))
+        user = authenticate(
+            request=request, username=username, password=serializer.validated_data["password"]
+        )
+        if user is None:  # authenticate() has counted the failure (user_login_failed)
+            raise ValidationError({"credentials": "Unable to log in with these credentials."})
+        login_throttle.record_success(username)
+        token = token_issue(user=user, rotate=serializer.validated_data["rotate"])
+        return Response({"token": token.key, "expires_at": token_expires_at(token)})

@@ -236,15 +236,16 @@ def _as_text(head: bytes) -> str | None:
 # --- pixel limit ----------------------------------------------------------------
 
 
-def _check_pixel_count(size: tuple[int, int] | None) -> None:
-    limit = settings.MAX_IMAGE_PIXELS
+def _check_pixel_count(size: tuple[int, int] | None, max_pixels: int | None = None) -> None:
+    limit = settings.MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
     if size is None or size[0] * size[1] <= limit:
         return
-    raise _too_many_pixels(size)
+    raise _too_many_pixels(size, limit)
 
 
-def _too_many_pixels(size: tuple[int, int] | None) -> ImageRejected:
-    limit = f"{_human_megapixels(settings.MAX_IMAGE_PIXELS)} megapixel limit"
+def _too_many_pixels(size: tuple[int, int] | None, max_pixels: int | None = None) -> ImageRejected:
+    pixels = settings.MAX_IMAGE_PIXELS if max_pixels is None else max_pixels
+    limit = f"{_human_megapixels(pixels)} megapixel limit"
     if size is None:
         detail = f"The image is too large: it has more pixels than the {limit}."
     else:
@@ -322,15 +323,19 @@ class _Decoded:
     notes: tuple[str, ...]
 
 
-def _decode(data: bytes, *, min_edge: int | None = None) -> _Decoded:
+def _decode(data: bytes, *, min_edge: int | None = None, max_pixels: int | None = None) -> _Decoded:
     _check_byte_count(data, settings.MAX_UPLOAD_BYTES)
     fmt = _sniff(data)
+    if max_pixels is not None:
+        # From the bytes, before Pillow reads anything: every format, whatever Pillow's own
+        # bomb limit says.
+        _check_pixel_count(_header_size(data, fmt), max_pixels)
     try:
-        return _decode_checked(data, fmt, min_edge=min_edge)
+        return _decode_checked(data, fmt, min_edge=min_edge, max_pixels=max_pixels)
     except ImageRejected:
         raise
     except Image.DecompressionBombError:
-        raise _too_many_pixels(_header_size(data, fmt)) from None
+        raise _too_many_pixels(_header_size(data, fmt), max_pixels) from None
     except _DECODE_ERRORS:
         raise ImageRejected(
             "The image data is damaged or incomplete (the file may have been cut off). "
@@ -339,11 +344,13 @@ def _decode(data: bytes, *, min_edge: int | None = None) -> _Decoded:
         ) from None
 
 
-def _decode_checked(data: bytes, fmt: _Format, *, min_edge: int | None = None) -> _Decoded:
+def _decode_checked(
+    data: bytes, fmt: _Format, *, min_edge: int | None = None, max_pixels: int | None = None
+) -> _Decoded:
     # Lazy: reads the header only. formats= keeps Pillow to the plugin we sniffed,
     # so a file cannot be judged a JPEG by us and decoded as something else.
     with Image.open(io.BytesIO(data), formats=[fmt.pil_name]) as source:
-        _check_pixel_count(source.size)
+        _check_pixel_count(source.size, max_pixels)
         if min_edge and source.format in ("JPEG", "MPO"):
             _draft(source, min_edge)
         notes: list[str] = []
@@ -352,7 +359,8 @@ def _decode_checked(data: bytes, fmt: _Format, *, min_edge: int | None = None) -
             notes.append(ANIMATED_NOTE)
         source.load()  # the full decode of one frame; truncation is raised here
         icc_profile = source.info.get("icc_profile") or None
-        oriented = _apply_orientation(source)
+        frame = _shrunk(source, min_edge) if min_edge else source
+        oriented = _apply_orientation(frame)
         image, icc_profile = _to_rgb_or_rgba(oriented, icc_profile, keep_alpha=fmt.keeps_alpha)
     image.info = {}  # EXIF, XMP, comments, text chunks, transparency keys: all gone
     return _Decoded(image=image, fmt=fmt, icc_profile=icc_profile, notes=tuple(notes))
@@ -365,6 +373,18 @@ def _draft(source: Image.Image, min_edge: int) -> None:
     scale = min_edge / min(width, height)
     if scale <= 0.5:
         source.draft(None, (math.ceil(width * scale), math.ceil(height * scale)))
+
+
+def _shrunk(image: Image.Image, min_edge: int) -> Image.Image:
+    """Formats without reduced-size decoding (PNG, WebP) are brought down right after the
+    decode, by a whole factor keeping the short side >= min_edge, so that orientation and
+    colour conversion copy the small image rather than the full one. A very long, thin
+    image is brought down further, to QUERY_IMAGE_MAX_LONG_EDGE: CLIP sees a centre square."""
+    short, long = min(image.size), max(image.size)
+    factor = max(short // min_edge, math.ceil(long / QUERY_IMAGE_MAX_LONG_EDGE))
+    if factor < 2:
+        return image
+    return image.reduce(factor)  # keeps info, EXIF orientation included
 
 
 def _apply_orientation(image: Image.Image) -> Image.Image:
@@ -454,17 +474,20 @@ def normalise_merchant_image(data: bytes) -> NormalisedImage:
 # A shopper's photo only feeds CLIP (224-336 px inputs) and a re-ranking model: a JPEG
 # is decoded at reduced size as long as its short side stays at least this long.
 QUERY_IMAGE_MIN_EDGE = 512
+QUERY_IMAGE_MAX_LONG_EDGE = 4096
 
 
 def decode_query_image(data: bytes) -> Image.Image:
     """Check a shopper's photo and return it as an RGB image in memory.
 
-    Same refusals as merchant images (the pixel cap applies to the stored size). Large
-    JPEGs are decoded at reduced scale, no smaller than QUERY_IMAGE_MIN_EDGE on the short
-    side. EXIF orientation is applied; transparent areas are laid on white (what a shopper
+    Same refusals as merchant images, with a smaller pixel budget
+    (``settings.MAX_QUERY_IMAGE_PIXELS``, read from the header before decoding). Large JPEGs
+    are decoded at reduced scale, other formats reduced right after decoding, no smaller
+    than QUERY_IMAGE_MIN_EDGE on the short side. EXIF orientation is applied; transparent areas are laid on white (what a shopper
     saw on a page, rather than whatever colour hides under alpha 0). Nothing is written.
     """
-    decoded = _decode(data, min_edge=QUERY_IMAGE_MIN_EDGE)
+    budget = min(settings.MAX_QUERY_IMAGE_PIXELS, settings.MAX_IMAGE_PIXELS)
+    decoded = _decode(data, min_edge=QUERY_IMAGE_MIN_EDGE, max_pixels=budget)
     image = decoded.image
     if image.mode == "RGBA":
         background = Image.new("RGB", image.size, (255, 255, 255))

@@ -1,10 +1,9 @@
 from django.urls import path
-from rest_framework.authtoken.views import ObtainAuthToken
 
 from catalog import apis
 
 urlpatterns = [
-    path("auth/token/", ObtainAuthToken.as_view(), name="auth-token"),
+    path("auth/token/", apis.AuthTokenApi.as_view(), name="auth-token"),
     path(
         "merchant/products/", apis.MerchantProductListCreateApi.as_view(), name="merchant-products"
     ),

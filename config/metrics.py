@@ -235,6 +235,11 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     if not settings.METRICS_ENABLED:
         return JsonResponse({"detail": "Not found."}, status=404)
     token = settings.METRICS_TOKEN
+    if not token and settings.PRODUCTION:
+        # The project.E001 check stops such a deployment at migrate; this holds if it ran anyway.
+        return JsonResponse(
+            {"detail": "Metrics need METRICS_TOKEN in production; none is set."}, status=403
+        )
     if token:
         header = request.headers.get("Authorization", "")
         if not header:

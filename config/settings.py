@@ -43,8 +43,11 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    # Swagger UI's files served from here (no CDN): /api/docs/ works offline and under the CSP.
+    "drf_spectacular_sidecar",
     "corsheaders",
     "storages",
+    "config.apps.ProjectConfig",
     "catalog",
     "search",
     "workers",
@@ -54,6 +57,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.metrics.PrometheusMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -145,6 +149,17 @@ MAX_IMAGE_PIXELS = env.int("MAX_IMAGE_PIXELS", default=40_000_000)
 # Django refuses request bodies above this before our own checks run; leave room for the form.
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES + 1024 * 1024
+# A form never needs more; without a cap each field or file part is parsed and kept.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
+# Shopper photos only feed CLIP (224-336 px): a budget well below the merchant cap, checked
+# from the header before any pixel is decoded (a 1.5 KB lossless WebP can declare 40 MP).
+MAX_QUERY_IMAGE_PIXELS = env.int("MAX_QUERY_IMAGE_PIXELS", default=16_000_000)
+# Photo decodes running at once in one web process; more wait briefly, then get a 503.
+QUERY_IMAGE_DECODES = env.int("QUERY_IMAGE_DECODES", default=2)
+# JSON request bodies: bytes and nesting (a 400 names the limit; 5,000 levels broke the parser).
+MAX_JSON_BODY_BYTES = env.int("MAX_JSON_BODY_BYTES", default=1024 * 1024)
+JSON_MAX_DEPTH = 20
 
 # --- Celery: Redis broker in production; tasks run inline when CELERY_TASK_ALWAYS_EAGER.
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -215,9 +230,22 @@ RERANK_TOP_N = env.int("RERANK_TOP_N", default=10)
 RERANK_TIMEOUT_MS = env.int("RERANK_TIMEOUT_MS", default=3000)
 
 # --- API.
+# How many proxies in front of the web processes append to X-Forwarded-For (an ingress: 1).
+# 0 takes the socket's address; a higher number than there are proxies lets any client choose
+# its own address, and with it its own throttle bucket.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# API tokens expire this many seconds after they were issued (0: never); the token endpoint
+# issues a new one for an expired token, or on request ("rotate": true).
+API_TOKEN_TTL = env.int("API_TOKEN_TTL", default=30 * 24 * 3600)
+# Password guessing (token endpoint and admin login): after this many failures for one
+# username, or from one address, within LOGIN_LOCKOUT_SECONDS, logins answer 429 until the
+# window has passed.
+LOGIN_FAILURES_PER_USERNAME = env.int("LOGIN_FAILURES_PER_USERNAME", default=5)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "catalog.auth.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -225,6 +253,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Client identity for throttling: see TRUSTED_PROXY_COUNT above.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {
         "search_text_anon": env.str("THROTTLE_SEARCH_TEXT_ANON", default="120/min"),
         "search_text_user": env.str("THROTTLE_SEARCH_TEXT_USER", default="600/min"),
@@ -239,6 +274,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.add_error_responses",
@@ -256,7 +294,9 @@ CACHES = {
 
 # --- Metrics.
 METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
-METRICS_TOKEN = env.str("METRICS_TOKEN", default="")  # if set, /metrics needs "Bearer <token>"
+# If set, /metrics needs "Bearer <token>"; production refuses to start without one (a system
+# check) unless METRICS_ENABLED is false.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)  # Celery workers' /metrics; 0: off
 
 LOGGING = {
@@ -280,6 +320,11 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy on every response (config/csp.py): scripts, styles and fonts from this
+# origin only; images also from the S3 bucket or CDN the settings above name.
+CSP_ENABLED = env.bool("CSP_ENABLED", default=True)
+CSRF_FAILURE_VIEW = "config.api.csrf_failure"
 
 # Fusion of the search legs (weighted reciprocal rank fusion; 0 switches a leg off).
 SEARCH_WEIGHT_IMAGE = env.float("SEARCH_WEIGHT_IMAGE", default=1.0)

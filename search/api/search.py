@@ -1,18 +1,18 @@
 """``POST /api/v1/search/``: search by text, by photo (multipart), or both."""
 
-import json
 import time
 from typing import cast
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ParseError, ValidationError
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.intake import ImageRejected, decode_query_image, read_upload
+from config.parsers import JSONParser, loads_limited
 from search.api.execute import run_search
 from search.api.serializers import (
     SearchInputSerializer,
@@ -21,7 +21,7 @@ from search.api.serializers import (
     filter_from,
 )
 from search.api.throttles import SearchPhotoThrottle, SearchTextThrottle
-from search.api.uploads import InMemoryCappedUploadHandler
+from search.api.uploads import photo_decode_slot, photo_upload_handlers
 from search.query.service import image_fingerprint
 from search.query.types import SearchQuery
 
@@ -35,7 +35,7 @@ class SearchApi(APIView):
 
     def initialize_request(self, request, *args, **kwargs):
         # Before anything reads the body: the shopper's photo must never touch the disk.
-        request.upload_handlers = [InMemoryCappedUploadHandler(request)]
+        request.upload_handlers = photo_upload_handlers(request)
         return super().initialize_request(request, *args, **kwargs)
 
     @extend_schema(
@@ -74,13 +74,14 @@ class SearchApi(APIView):
             # The shopper's photo is read into memory, checked and decoded there; it is never
             # written to disk, storage or logs.
             started = time.perf_counter()
-            try:
-                content = read_upload(upload)
-                image = decode_query_image(content)
-            except ImageRejected as exc:
-                raise ValidationError({"image": exc.detail}) from None
-            fingerprint = image_fingerprint(content)
-            del content
+            with photo_decode_slot():
+                try:
+                    content = read_upload(upload)
+                    image = decode_query_image(content)
+                except ImageRejected as exc:
+                    raise ValidationError({"image": exc.detail}) from None
+                fingerprint = image_fingerprint(content)
+                del content
             decode_ms = (time.perf_counter() - started) * 1000
 
         query = SearchQuery(
@@ -109,8 +110,8 @@ class SearchApi(APIView):
             value = form.get(key)
             if key in ("filters", "weights") and isinstance(value, str):
                 try:
-                    value = json.loads(value) if value.strip() else {}
-                except json.JSONDecodeError:
-                    raise ValidationError({key: "Must be a JSON object."}) from None
+                    value = loads_limited(value) if value.strip() else {}
+                except ParseError as exc:
+                    raise ValidationError({key: f"Must be a JSON object: {exc.detail}"}) from None
             data[key] = value
         return data

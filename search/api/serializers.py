@@ -4,19 +4,20 @@ from django.conf import settings
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+from config.validation import PlainTextField
 from search.query.types import ResultItem, SearchOutcome
 from search.vector_index.base import SearchFilter
 
 
 class FiltersSerializer(serializers.Serializer):
     category = serializers.ListField(
-        child=serializers.CharField(max_length=120),
+        child=PlainTextField(max_length=120),
         required=False,
         max_length=50,
         help_text="One category or several (any of them).",
     )
     brand = serializers.ListField(
-        child=serializers.CharField(max_length=120),
+        child=PlainTextField(max_length=120),
         required=False,
         max_length=50,
         help_text="One brand or several (any of them).",
@@ -70,13 +71,13 @@ class LegWeightsSerializer(serializers.Serializer):
 
 
 class SearchInputSerializer(serializers.Serializer):
-    text = serializers.CharField(
+    text = PlainTextField(
         max_length=settings.SEARCH_MAX_TEXT_LENGTH,
         required=False,
         allow_blank=True,
         trim_whitespace=True,
     )
-    not_ = serializers.CharField(
+    not_ = PlainTextField(
         max_length=settings.SEARCH_MAX_TEXT_LENGTH,
         required=False,
         allow_blank=True,

@@ -7,8 +7,16 @@ re-ranking calls a vision-language model and has a scope of its own.
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from config.clients import client_address
 
-class _SearchThrottle(SimpleRateThrottle):
+
+class _AddressThrottle(SimpleRateThrottle):
+    def get_ident(self, request):
+        # Not DRF's own: with NUM_PROXIES unset it takes X-Forwarded-For as the client chose it.
+        return client_address(request)
+
+
+class _SearchThrottle(_AddressThrottle):
     kind = ""
 
     def __init__(self):  # the scope (anonymous or token) is chosen per request
@@ -60,7 +68,7 @@ class SearchPhotoThrottle(_SearchThrottle):
         return _has_photo(request)
 
 
-class RerankThrottle(SimpleRateThrottle):
+class RerankThrottle(_AddressThrottle):
     """Counted only for requests that ask for re-ranking; checked by the view itself."""
 
     scope = "rerank"

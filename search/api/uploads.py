@@ -1,15 +1,33 @@
-"""Keep shopper photos in memory: never a temporary file on disk.
+"""Shopper photos: kept in memory, one file part only, and a bounded number decoded at once.
 
 Django's default handlers spill uploads above FILE_UPLOAD_MAX_MEMORY_SIZE to a temporary
-file. This handler keeps every upload in memory and stops storing one byte past the cap,
-so an oversized photo is refused by the usual byte check without being held in full.
+file. The search endpoint keeps its one photo in memory and stops storing one byte past the
+cap, so an oversized photo is refused by the usual byte check without being held in full;
+any other file part is refused before it is read (config/uploads.py).
+
+Decoding a photo is where a request's memory peaks (bench/hostile_photos.py): each process
+decodes at most QUERY_IMAGE_DECODES photos at once; a request that cannot get a turn within
+DECODE_WAIT_SECONDS answers 503 with Retry-After rather than adding its peak to the others'.
 """
 
 import io
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
+
+from config.api import ServiceUnavailable
+from config.uploads import ExpectedFileParts
+
+DECODE_WAIT_SECONDS = 2.0
+DECODE_RETRY_AFTER_SECONDS = 2
+
+
+def photo_upload_handlers(request) -> list[FileUploadHandler]:
+    return [ExpectedFileParts(request, names={"image"}), InMemoryCappedUploadHandler(request)]
 
 
 class InMemoryCappedUploadHandler(FileUploadHandler):
@@ -35,3 +53,37 @@ class InMemoryCappedUploadHandler(FileUploadHandler):
             charset=self.charset,
             content_type_extra=self.content_type_extra,
         )
+
+
+class _DecodeSlots:
+    """A semaphore sized by QUERY_IMAGE_DECODES, rebuilt when the setting changes (tests)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._size = 0
+        self._semaphore = threading.BoundedSemaphore(1)
+
+    def semaphore(self) -> threading.BoundedSemaphore:
+        size = max(1, settings.QUERY_IMAGE_DECODES)
+        with self._lock:
+            if size != self._size:
+                self._semaphore = threading.BoundedSemaphore(size)
+                self._size = size
+            return self._semaphore
+
+
+decode_slots = _DecodeSlots()
+
+
+@contextmanager
+def photo_decode_slot() -> Iterator[None]:
+    semaphore = decode_slots.semaphore()
+    if not semaphore.acquire(timeout=DECODE_WAIT_SECONDS):
+        raise ServiceUnavailable(
+            "Too many photo searches are being read right now; try again in a moment.",
+            retry_after=DECODE_RETRY_AFTER_SECONDS,
+        )
+    try:
+        yield
+    finally:
+        semaphore.release()

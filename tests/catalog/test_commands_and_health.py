@@ -105,6 +105,7 @@ def test_production_passes_check_deploy_without_warnings():
             "DJANGO_ENV": "production",
             "DJANGO_SECRET_KEY": "x" * 20 + "-a-long-random-production-secret-" + "y" * 20,
             "DJANGO_ALLOWED_HOSTS": "shop.example",
+            "METRICS_TOKEN": "a-scrape-token",  # without one, project.E001 (tests/hostile)
         },
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -157,25 +157,25 @@ REFUSALS = [
         "PNG claiming 30000x30000",
         png_claiming(30000, 30000),
         "pixels",
-        "30000×30000 pixels is more than the 40 megapixel limit",
+        "30000×30000 pixels is more than the",
     ),
     (
         "PNG claiming 8000x8000 (under Pillow's own limit)",
         png_claiming(8000, 8000),
         "pixels",
-        "8000×8000 pixels is more than the 40 megapixel limit",
+        "8000×8000 pixels is more than the",
     ),
     (
         "JPEG claiming 30000x30000",
         jpeg_claiming(30000, 30000),
         "pixels",
-        "30000×30000 pixels is more than the 40 megapixel limit",
+        "30000×30000 pixels is more than the",
     ),
     (
         "WebP claiming 16383x16383",
         webp_claiming(16383, 16383),
         "pixels",
-        "16383×16383 pixels is more than the 40 megapixel limit",
+        "16383×16383 pixels is more than the",
     ),
 ]
 

@@ -1,7 +1,8 @@
 """Load the generated sample catalogue and a demo merchant login (idempotent)."""
 
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from catalog import services
@@ -19,6 +20,13 @@ class Command(BaseCommand):
         parser.add_argument("--products", type=int, default=56)
 
     def handle(self, *args, products: int, **options):
+        if settings.PRODUCTION:
+            # The demo login's password is published in the README: a staff account anyone
+            # can log in to.
+            raise CommandError(
+                "load_demo_catalog creates the published demo login (demo / demo-password) "
+                "and refuses to run with DJANGO_ENV=production."
+            )
         user = User.objects.filter(username=DEMO_USER).first()
         if user is None:
             user = services.user_create(username=DEMO_USER, password=DEMO_PASSWORD)
