@@ -163,3 +163,14 @@ def test_apply_index_work_applies_what_waits_in_the_outbox(clip_settings):
         in out.getvalue()
     )
     assert index_status().product_points == 1
+
+
+def test_metrics_report_the_outbox_depth_and_lag(client):
+    new_product()
+    IndexChange.objects.update(created_at=timezone.now() - timezone.timedelta(seconds=42))
+    text = client.get("/metrics").content.decode()
+    assert "visual_search_index_outbox_depth 1.0" in text
+    lag = next(
+        line for line in text.splitlines() if line.startswith("visual_search_index_outbox_oldest")
+    )
+    assert float(lag.split()[-1]) >= 42
