@@ -35,8 +35,10 @@ def apply_index_changes(self, kind: str, entity_ids: list[int]) -> int:
     outbox makes the work due again; past that, and for anything else, the relay takes over."""
     applied = 0
     try:
-        for chunk in iter_chunks(entity_ids, outbox.batch_size(kind)):
-            applied += outbox.process(kind, entity_ids=chunk, limit=len(chunk))
+        size = outbox.batch_size(kind)
+        for chunk in iter_chunks(entity_ids, size):
+            # A full batch: the change's own rows first, then other due work of its kind.
+            applied += outbox.process(kind, entity_ids=chunk, limit=size, fill=True)
     except outbox.RetryLater as exc:
         if isinstance(exc.__cause__, TRANSIENT_ERRORS) and self.request.retries < self.max_retries:
             raise self.retry(countdown=exc.delay, exc=exc) from exc

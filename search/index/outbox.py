@@ -33,7 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Min, Q
+from django.db.models import Case, Min, Q, When
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
@@ -98,8 +98,15 @@ class RelayReport:
     failed: int = 0
 
 
-def claim(kind: str, *, entity_ids: Iterable[int] | None = None, limit: int) -> Claim | None:
-    """Lease up to ``limit`` due, unclaimed rows of one kind (the named ones, or the oldest).
+def claim(
+    kind: str, *, entity_ids: Iterable[int] | None = None, limit: int, fill: bool = False
+) -> Claim | None:
+    """Lease up to ``limit`` due, unclaimed rows of one kind: the named ones (and with
+    ``fill``, the oldest others after them, up to ``limit``), or the oldest.
+
+    ``fill`` batches what arrives one by one: a burst of single uploads, each with its own
+    fast-path task, is embedded in batches by the first tasks; the later ones find their
+    rows done and return.
 
     Two workers never hold the same row: the rows are locked while being leased
     (``SKIP LOCKED`` where the database has it) and a leased row is skipped until its lease
@@ -109,13 +116,18 @@ def claim(kind: str, *, entity_ids: Iterable[int] | None = None, limit: int) -> 
     due = IndexChange.objects.filter(kind=kind, available_at__lte=now).filter(
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     )
+    order: list[Any] = ["id"]
     if entity_ids is not None:
-        due = due.filter(entity_id__in=list(entity_ids))
+        named = list(entity_ids)
+        if fill:
+            order = [Case(When(entity_id__in=named, then=0), default=1), "id"]
+        else:
+            due = due.filter(entity_id__in=named)
     token = uuid.uuid4().hex
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
-        rows = list(due.order_by("id").only("id", "entity_id", "version")[:limit])
+        rows = list(due.order_by(*order).only("id", "entity_id", "version")[:limit])
         if not rows:
             return None
         lease = timedelta(seconds=settings.INDEX_OUTBOX_LEASE_SECONDS)
@@ -188,11 +200,13 @@ def apply(kind: str, entity_ids: list[int]) -> None:
         sync.delete_product_points(product_id=product_id)
 
 
-def process(kind: str, *, entity_ids: Iterable[int] | None = None, limit: int) -> int:
+def process(
+    kind: str, *, entity_ids: Iterable[int] | None = None, limit: int, fill: bool = False
+) -> int:
     """Claim, apply and complete one batch; returns how many entities were applied (0 when
     nothing was due). A failure gives the batch back with a back-off and raises RetryLater
     from it."""
-    claimed = claim(kind, entity_ids=entity_ids, limit=limit)
+    claimed = claim(kind, entity_ids=entity_ids, limit=limit, fill=fill)
     if claimed is None:
         return 0
     try:

@@ -174,3 +174,15 @@ def test_metrics_report_the_outbox_depth_and_lag(client):
         line for line in text.splitlines() if line.startswith("visual_search_index_outbox_oldest")
     )
     assert float(lag.split()[-1]) >= 42
+
+
+def test_the_fast_path_fills_its_batch_with_other_due_work(clip_settings):
+    product = new_product()
+    first, second, third = (
+        services.product_image_create(product=product, data=jpeg_bytes(colour=(c, 20, 20)))
+        for c in (10, 90, 170)
+    )
+    assert outbox.process(outbox.Kind.IMAGE, entity_ids=[second.pk], limit=2, fill=True) == 2
+    left = [entity_id for kind, entity_id in rows() if kind == "image"]
+    assert left == [third.pk]  # its own row first, then the oldest other
+    assert outbox.process(outbox.Kind.IMAGE, entity_ids=[first.pk], limit=2) == 0  # done
