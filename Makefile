@@ -33,7 +33,7 @@ demo: $(STAMP) ## Run the platform on its embedded defaults at http://127.0.0.1:
 	$(PY) manage.py load_demo_catalog
 	@echo "Storefront: http://$(DEMO_ADDR)/   admin: http://$(DEMO_ADDR)/admin/ (demo / demo-password)   API docs: http://$(DEMO_ADDR)/api/docs/"
 	# One torch thread per search, as gunicorn.conf.py gives web workers (bench/search.md).
-	TORCH_THREADS=$${TORCH_THREADS:-1} $(PY) manage.py runserver $(DEMO_ADDR) --noreload
+	TORCH_THREADS=$${TORCH_THREADS:-1} WARM_MODELS_AT_START=true $(PY) manage.py runserver $(DEMO_ADDR) --noreload
 
 browser: ## Install Debian's Chromium for the browser tests when it is missing
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }

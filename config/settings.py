@@ -176,6 +176,9 @@ SWEEP_INTERVAL_SECONDS = env.int("SWEEP_INTERVAL_SECONDS", default=600)
 # The outbox of index work (search/index/outbox.py): how often the relay takes what the
 # fast path missed, for how long one relay run works, and how long a worker's claim on a
 # row lasts (it outlives the task's hard time limit, so only a dead worker's claim expires).
+# Load the search models in a background thread as the process starts (make demo sets it for
+# runserver; gunicorn workers have GUNICORN_WARM_MODELS).
+WARM_MODELS_AT_START = env.bool("WARM_MODELS_AT_START", default=False)
 INDEX_RELAY_INTERVAL_SECONDS = env.float("INDEX_RELAY_INTERVAL_SECONDS", default=5.0)
 INDEX_RELAY_BUDGET_SECONDS = env.float("INDEX_RELAY_BUDGET_SECONDS", default=30.0)
 INDEX_OUTBOX_LEASE_SECONDS = env.float(
@@ -305,7 +308,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Tasks run inline (make demo): a "Task ... succeeded" line per upload is noise there.
+        **({"celery.app.trace": {"level": "WARNING"}} if CELERY_TASK_ALWAYS_EAGER else {}),
+    },
 }
 
 if PRODUCTION:

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class SearchConfig(AppConfig):
@@ -12,7 +13,15 @@ class SearchConfig(AppConfig):
         register_readiness_check("vector_store", _check_vector_store)
         # Index work is recorded in the catalogue change's own transaction (the outbox).
         outbox.connect_catalog_signals()
-        register_scrape_time_collector(outbox.OutboxCollector())
+        register_scrape_time_collector(outbox.COLLECTOR)
+        if settings.WARM_MODELS_AT_START:
+            # `make demo`'s runserver: load the models now, not on the first search (gunicorn
+            # does the same per worker in deploy/gunicorn.conf.py).
+            import threading
+
+            from search.encoding.warmup import warm_models
+
+            threading.Thread(target=warm_models, name="warm-models", daemon=True).start()
 
 
 def _check_vector_store() -> None:

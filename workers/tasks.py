@@ -1,6 +1,7 @@
 """Celery tasks: thin entry points. They take ids, re-read rows, and call search/ services."""
 
 import logging
+import time
 from datetime import timedelta
 
 from celery import shared_task
@@ -15,6 +16,28 @@ from search.index.chunks import iter_chunks
 from search.vector_index.base import VectorStoreUnavailable
 
 logger = logging.getLogger(__name__)
+
+
+class OnceInAWhile:
+    """A log line said once per key and period, and counted meanwhile."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._next: dict[str, float] = {}
+        self._skipped: dict[str, int] = {}
+
+    def warning(self, key: str, message: str, *args: object) -> None:
+        now = time.monotonic()
+        if now < self._next.get(key, 0.0):
+            self._skipped[key] = self._skipped.get(key, 0) + 1
+            return
+        skipped = self._skipped.pop(key, 0)
+        suffix = f" ({skipped} more like it since the last time)" if skipped else ""
+        logger.warning(message + suffix, *args)
+        self._next[key] = now + self.seconds
+
+
+_MODEL_WAIT_LOG = OnceInAWhile(300.0)
 
 # Worth another try: storage hiccups (OSError covers boto's connection errors through
 # django-storages, and local I/O) and a vector store that did not answer.
@@ -42,7 +65,16 @@ def apply_index_changes(self, kind: str, entity_ids: list[int]) -> int:
     except outbox.RetryLater as exc:
         if isinstance(exc.__cause__, TRANSIENT_ERRORS) and self.request.retries < self.max_retries:
             raise self.retry(countdown=exc.delay, exc=exc) from exc
-        logger.warning("%s; the relay takes it from here (%r)", exc, exc.__cause__)
+        if isinstance(exc.__cause__, ModelUnavailable):
+            # The same cause for every upload while the model is missing (make demo offline):
+            # say it once in a while, not once per image.
+            _MODEL_WAIT_LOG.warning(
+                str(exc.__cause__),
+                "index work waits for the model, the relay retries it: %s",
+                exc.__cause__,
+            )
+        else:
+            logger.warning("%s; the relay takes it from here (%r)", exc, exc.__cause__)
     return applied
 
 

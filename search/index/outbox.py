@@ -298,6 +298,9 @@ class OutboxCollector:
         return GaugeMetricFamily(f"visual_search_index_outbox_{name}", text, labels=[])
 
 
+COLLECTOR = OutboxCollector()
+
+
 # --- The catalogue's change signals, recorded in the change's own transaction --------------------
 
 

@@ -103,3 +103,19 @@ def test_models_load_one_at_a_time(tiny_clip_dir, monkeypatch):
 def _swallow(call):
     with contextlib.suppress(RuntimeError):
         call()
+
+
+def test_a_process_started_with_warm_models_at_start_loads_them_in_the_background(
+    settings, monkeypatch
+):
+    import threading
+
+    from django.apps import apps
+
+    warmed = threading.Event()
+    monkeypatch.setattr("search.encoding.warmup.warm_models", warmed.set)
+    settings.WARM_MODELS_AT_START = True
+
+    apps.get_app_config("search").ready()  # as `make demo`'s runserver starts
+
+    assert warmed.wait(timeout=10)
