@@ -19,31 +19,12 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.parse
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def scratch_database(tmp: Path) -> tuple[str, object]:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        return f"sqlite:///{tmp / 'bench.sqlite3'}", lambda: None
-    import psycopg
-
-    parts = urllib.parse.urlsplit(url)
-    name = f"bench_outbox_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}")), drop
+from bench.scratch import scratch_database  # noqa: E402 - after the path is set
 
 
 def main() -> None:
@@ -52,7 +33,7 @@ def main() -> None:
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-outbox-"))
-    database_url, drop = scratch_database(tmp)
+    database_url, drop, _ = scratch_database("bench_outbox", tmp)
     os.environ.update(
         {
             "DJANGO_SETTINGS_MODULE": "config.settings",

@@ -71,7 +71,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -87,6 +86,7 @@ sys.path.insert(0, str(REPO_ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 from bench.indexing import make_images, save_random_clip  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
 
 SEARCH_PATH = "/api/v1/search/"
 TARGET_OVERHEAD_MS = 10.0
@@ -376,27 +376,7 @@ class Queries:
 
 def setup_database(args, root: Path) -> tuple[str, Callable[[], None], str]:
     """DATABASE_URL for the bench, a cleanup, and a label."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")) and not args.sqlite:
-        import psycopg
-
-        parts = urllib.parse.urlsplit(url)
-        name = f"bench_search_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-        def drop() -> None:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-        host = parts.hostname or "localhost"
-        return (
-            urllib.parse.urlunsplit(parts._replace(path=f"/{name}")),
-            drop,
-            f"PostgreSQL ({host}, scratch database {name})",
-        )
-    return f"sqlite:///{root / 'bench.sqlite3'}", lambda: None, "SQLite (the embedded default)"
+    return scratch_database("bench_search", root, sqlite=args.sqlite)
 
 
 def write_media(media: Path, count: int, quick: bool) -> list[tuple[str, str]]:
