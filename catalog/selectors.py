@@ -198,7 +198,8 @@ def product_ids_by_identifier(
     *, key: str, prefix_limit: int = 0, **narrowing: Any
 ) -> tuple[list[int], list[int]]:
     """Active products whose SKU, GTIN or MPN equals ``key`` (an ``identifier_key``), and up to
-    ``prefix_limit`` more whose identifier starts with it (shortest identifier first), among
+    ``prefix_limit`` more whose identifier starts with it when none equals it (shortest
+    identifier first), among
     those the narrowing keeps (``merchant_slug``, ``categories``, ``brands``, ``price_min``,
     ``price_max``, ``in_stock``, ``exclude_ids``). Both lookups use the ``*_key`` indexes."""
     if not key:
@@ -209,7 +210,7 @@ def product_ids_by_identifier(
         .order_by("id")
         .values_list("id", flat=True)[:50]
     )
-    if prefix_limit <= 0:
+    if exact or prefix_limit <= 0:
         return exact, []
     prefixed = (
         products.filter(

@@ -290,11 +290,15 @@ SEARCH_QUERY_UNDERSTANDING = True
 # a shade ("mustard") adds its catalogue colour ("yellow") at this weight.
 SEARCH_CORRECTED_WEIGHT = 0.8
 # Added to a fused score when the product is in a category (or of a brand) the words name, in
-# units of a first rank in one leg (1 / (SEARCH_RRF_K + 1)).
-SEARCH_BOOST_CATEGORY = 0.5
+# units of a first rank in one leg (1 / (SEARCH_RRF_K + 1)). The brand's is the smaller, so
+# that "Velo sneakers" shows other sneakers before Velo's boots (docs/relevance.md).
+SEARCH_BOOST_CATEGORY = 1.0
 SEARCH_BOOST_BRAND = 0.5
 # Identifiers that start with the query (at least this many characters) rank as a leg.
 SEARCH_IDENTIFIER_PREFIX_MIN = 4
 SEARCH_WEIGHT_IDENTIFIER_PREFIX = 1.0
 # How long the catalogue vocabulary is trusted before its version is checked again (seconds).
 SEARCH_VOCABULARY_TTL = 30.0
+# Rebuild a changed vocabulary in a background thread, serving the previous one meanwhile;
+# off, the search that notices the change waits for it.
+SEARCH_VOCABULARY_BACKGROUND = True

@@ -126,7 +126,12 @@ def search(query: SearchQuery) -> SearchOutcome:
 
     # --- understand the words: identifiers, typos, recognised names (before any leg runs)
     understood = Understanding(text=query.text or "")
-    if query.text and query.similar_to is None and settings.SEARCH_QUERY_UNDERSTANDING:
+    if (
+        query.text
+        and query.similar_to is None
+        and query.understand
+        and settings.SEARCH_QUERY_UNDERSTANDING
+    ):
         with watch.measure("understand"):
             understood = understand(query.text, search_filter, correct=query.correct)
         query = replace(query, text=understood.text)
@@ -294,7 +299,7 @@ def _plan_product_legs(
         else None
     )
     return _ProductLegsPlan(
-        text=query.text if weights.get("text", 0) > 0 else None,
+        text=understood.product_text(query.text) if weights.get("text", 0) > 0 else None,
         negative=query.negative,
         sparse=sparse if sparse is not None and sparse.indices else None,
     )

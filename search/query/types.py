@@ -32,6 +32,7 @@ class SearchQuery:
     similar_to: int | None = None  # product id, for more-like-this
     image_fingerprint: str = ""
     correct: bool = True  # typo tolerance; False searches the words as typed
+    understand: bool = True  # False: no query understanding at all (evaluation, bench)
 
     @property
     def kind(self) -> str:

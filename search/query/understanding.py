@@ -100,6 +100,11 @@ class Understanding:
     colours: tuple[str, ...] = ()  # catalogue colour values the words name
     expansions: tuple[str, ...] = ()  # catalogue words added to the keyword leg (shades)
 
+    def product_text(self, text: str) -> str:
+        """The words for the product-text leg: with the catalogue's colour for a shade
+        ("lamp in mustard yellow"), which product texts say and the model may not link."""
+        return " ".join((text, *self.expansions))
+
     def keyword_parts(self) -> list[tuple[str, float]]:
         """Pieces of text for the keyword leg, with their weights."""
         weight = settings.SEARCH_CORRECTED_WEIGHT
@@ -136,13 +141,16 @@ def understand(text: str, search_filter: SearchFilter, *, correct: bool = True) 
 
 def _identifiers(text: str, search_filter: SearchFilter) -> tuple[list[int], list[int]]:
     key = identifier_key(text)
-    # Longer than any identifier column, or several words: not an identifier.
-    if not key or len(key) > 64 or len(text.split()) > 3:
+    has_digit = any(char.isdigit() for char in key)
+    pieces = len(text.split())
+    # Longer than any identifier column, more pieces than a spaced-out code ("4 006381
+    # 333931"), or several words without a digit ("red boots"): not an identifier, and
+    # not worth a database round trip.
+    if not key or len(key) > 64 or pieces > 3 or (pieces > 1 and not has_digit):
         return [], []
-    prefix_min = settings.SEARCH_IDENTIFIER_PREFIX_MIN
     # A prefix must look like the start of a code (a digit in it), or "lamp" would favour
     # every SKU that happens to start with those letters.
-    wants_prefix = len(key) >= prefix_min and any(char.isdigit() for char in key)
+    wants_prefix = len(key) >= settings.SEARCH_IDENTIFIER_PREFIX_MIN and has_digit
     return product_ids_by_identifier(
         key=key,
         prefix_limit=settings.SEARCH_FUSION_DEPTH if wants_prefix else 0,

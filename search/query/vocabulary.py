@@ -3,11 +3,13 @@
 Built from the live catalogue through ``catalog.selectors`` (never from a fixed list), once
 per scope (the whole catalogue, or one merchant when a search is narrowed to it), and rebuilt
 when the catalogue's version changes; the version is checked at most every
-``SEARCH_VOCABULARY_TTL`` seconds, so an edited catalogue is followed within that time.
+``SEARCH_VOCABULARY_TTL`` seconds, so an edited catalogue is followed within that time (and
+the rebuild's duration, in the background).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -17,9 +19,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import DatabaseError, connection
 
 from catalog import selectors
 from search.encoding.keywords import word_terms
+
+logger = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z]+")
 COLOUR_KEYS = ("colour", "color")
@@ -114,11 +119,17 @@ class _Entry:
 
 _lock = threading.Lock()
 _entries: dict[str, _Entry] = {}
+_rebuilding: dict[str, threading.Thread] = {}
 _MAX_SCOPES = 64
 
 
 def vocabulary_for(merchant_slug: str | None) -> Vocabulary:
-    """The vocabulary of the catalogue a search looks at (one merchant's, when filtered)."""
+    """The vocabulary of the catalogue a search looks at (one merchant's, when filtered).
+
+    The first search of a scope builds it; after that a changed catalogue is rebuilt in a
+    background thread (``SEARCH_VOCABULARY_BACKGROUND``) while searches go on with the one
+    they have: at 100k products a build reads every product's text for seconds
+    (bench/understanding.py), and price or stock edits change the version as well."""
     scope = merchant_slug or ""
     now = time.monotonic()
     entry = _entries.get(scope)
@@ -132,13 +143,50 @@ def vocabulary_for(merchant_slug: str | None) -> Vocabulary:
         if entry is not None and entry.version == version:
             entry.checked = now
             return entry.vocabulary
+        if entry is not None and settings.SEARCH_VOCABULARY_BACKGROUND:
+            entry.checked = now
+            if scope not in _rebuilding:
+                thread = threading.Thread(
+                    target=_rebuild_in_background,
+                    args=(scope, merchant_slug, version),
+                    name=f"vocabulary-{scope or 'all'}",
+                    daemon=True,
+                )
+                _rebuilding[scope] = thread
+                thread.start()
+            return entry.vocabulary
         vocabulary = build(selectors.product_words_for_vocabulary(merchant_slug=merchant_slug))
-        if len(_entries) >= _MAX_SCOPES and scope not in _entries:
-            _entries.pop(next(iter(_entries)))
-        _entries[scope] = _Entry(vocabulary, version, now)
+        _store(scope, _Entry(vocabulary, version, now))
         return vocabulary
 
 
+def _store(scope: str, entry: _Entry) -> None:
+    if len(_entries) >= _MAX_SCOPES and scope not in _entries:
+        _entries.pop(next(iter(_entries)))
+    _entries[scope] = entry
+
+
+def _rebuild_in_background(scope: str, merchant_slug: str | None, version: tuple) -> None:
+    try:
+        vocabulary = build(selectors.product_words_for_vocabulary(merchant_slug=merchant_slug))
+        with _lock:
+            _store(scope, _Entry(vocabulary, version, time.monotonic()))
+    except DatabaseError:
+        # The old vocabulary stays; the next check after the TTL tries again.
+        logger.exception("Could not rebuild the search vocabulary of %r", scope or "all")
+    finally:
+        with _lock:
+            _rebuilding.pop(scope, None)
+        connection.close()  # this thread's own connection
+
+
+def wait_for_rebuilds(timeout: float | None = None) -> None:
+    """Wait for the background rebuilds under way (tests, management commands)."""
+    for thread in list(_rebuilding.values()):
+        thread.join(timeout)
+
+
 def clear_vocabularies() -> None:
+    wait_for_rebuilds()
     with _lock:
         _entries.clear()

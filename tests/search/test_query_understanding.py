@@ -8,6 +8,7 @@ from catalog import services
 from catalog.models import Product
 from search.index import sync as indexing
 from search.query.understanding import understand
+from search.query.vocabulary import wait_for_rebuilds
 from search.vector_index.base import SearchFilter
 from tests.factories import merchant_with_owner
 
@@ -89,6 +90,7 @@ def test_known_words_and_stop_words_are_left_alone(indexed_catalogue):
 
 def test_the_vocabulary_follows_the_catalogue(indexed_catalogue, settings):
     settings.SEARCH_VOCABULARY_TTL = 0
+    settings.SEARCH_VOCABULARY_BACKGROUND = False  # the test's rows are in its transaction
     assert search(text="parkka")["corrected"] is None  # no such word in the shop yet
 
     parka = services.product_create(
@@ -109,6 +111,7 @@ def test_the_vocabulary_is_the_merchants_own_when_the_search_is_narrowed_to_it(
     indexed_catalogue, settings
 ):
     settings.SEARCH_VOCABULARY_TTL = 0
+    settings.SEARCH_VOCABULARY_BACKGROUND = False
     harbour, maple = (p.merchant for p in indexed_catalogue[:2])
     services.product_create(
         merchant=harbour, sku="ONLY-H-1", title="Quilted parka", price="99", category="jackets"
@@ -213,3 +216,20 @@ def test_merchant_api_stores_identifiers(db):
 
     assert response.status_code == 201, response.content
     assert (response.json()["gtin"], response.json()["mpn"]) == ("0 12345 67890 5", "M-9")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_changed_catalogue_is_relearnt_in_the_background(settings):
+    # Given a vocabulary in use, and a catalogue that then gains a word
+    settings.SEARCH_VOCABULARY_TTL = 0
+    merchant, _ = merchant_with_owner(name="Harbour")
+    services.product_create(merchant=merchant, sku="J-1", title="Rain jacket", price="90")
+    assert understand("parkka", SearchFilter()).corrected is None
+    services.product_create(merchant=merchant, sku="P-1", title="Quilted parka", price="120")
+
+    # When a search notices the change, it is served at once with what it had
+    assert understand("parkka", SearchFilter()).corrected is None
+
+    # Then, once the rebuild is done, the new word is known
+    wait_for_rebuilds()
+    assert understand("parkka", SearchFilter()).corrected == "parka"
