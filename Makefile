@@ -12,7 +12,7 @@ DEMO_ADDR ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test test-fast lint duplicate-code format migrate bench bench-indexing bench-vector-index bench-search schemathesis relevance browser clean
+.PHONY: help venv demo test test-fast lint duplicate-code format migrate bench bench-indexing bench-vector-index bench-search bench-understanding schemathesis relevance browser clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}'
@@ -74,7 +74,10 @@ bench-vector-index: $(STAMP) ## Embedded vector index at 100k vectors: load time
 bench-search: $(STAMP) ## Search endpoint over HTTP at 100k products (300k images): p50/p95 vs its stages, requests/s
 	HF_HUB_OFFLINE=1 $(PY) bench/search.py
 
-bench: bench-indexing bench-vector-index bench-search ## All benchmarks
+bench-understanding: $(STAMP) ## Query understanding at 100k products: vocabulary build, per-query cost by query kind
+	DATABASE_URL=$(TEST_DATABASE_URL) HF_HUB_OFFLINE=1 $(PY) bench/understanding.py
+
+bench: bench-indexing bench-vector-index bench-search bench-understanding ## All benchmarks
 
 schemathesis: $(STAMP) ## A longer schemathesis run against the OpenAPI schema
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) HF_HUB_OFFLINE=1 SCHEMATHESIS_MAX_EXAMPLES=500 \
