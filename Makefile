@@ -12,7 +12,7 @@ DEMO_ADDR ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test test-fast lint duplicate-code format migrate bench bench-indexing bench-vector-index bench-search bench-outbox schemathesis relevance browser clean
+.PHONY: help venv demo test test-fast lint duplicate-code format migrate bench bench-indexing bench-vector-index bench-search bench-outbox bench-understanding schemathesis relevance browser clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}'
@@ -77,7 +77,10 @@ bench-search: $(STAMP) ## Search endpoint over HTTP at 100k products (300k image
 bench-outbox: $(STAMP) ## What the outbox of index work adds to a merchant write (p50, with and without)
 	DATABASE_URL=$(TEST_DATABASE_URL) $(PY) bench/outbox.py
 
-bench: bench-indexing bench-vector-index bench-search bench-outbox ## All benchmarks
+bench-understanding: $(STAMP) ## Query understanding at 100k products: vocabulary build, per-query cost by query kind
+	DATABASE_URL=$(TEST_DATABASE_URL) HF_HUB_OFFLINE=1 $(PY) bench/understanding.py
+
+bench: bench-indexing bench-vector-index bench-search bench-outbox bench-understanding ## All benchmarks
 
 schemathesis: $(STAMP) ## A longer schemathesis run against the OpenAPI schema
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) HF_HUB_OFFLINE=1 SCHEMATHESIS_MAX_EXAMPLES=500 \

@@ -136,7 +136,7 @@ class ProductAdmin(MerchantScopedAdmin):
         "image_summary",
     ]
     list_filter = ["is_active", "in_stock", "category", "brand"]
-    search_fields = ["title", "sku", "brand"]
+    search_fields = ["title", "sku", "gtin", "mpn", "brand"]
     list_select_related = ["merchant"]
     actions = ["reindex_selected"]
 

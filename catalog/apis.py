@@ -87,6 +87,8 @@ class ProductOutputSerializer(serializers.ModelSerializer):
             "id",
             "merchant",
             "sku",
+            "gtin",
+            "mpn",
             "title",
             "description",
             "brand",
@@ -134,6 +136,21 @@ class ProductInputSerializer(serializers.Serializer):
         help_text="Merchant slug; needed only when the caller belongs to several merchants.",
     )
     sku = PlainTextField(max_length=64)
+    gtin = serializers.RegexField(
+        r"^[0-9][0-9 -]{6,18}[0-9]$",
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="GTIN, EAN or UPC: 8 to 14 digits (spaces and dashes allowed).",
+    )
+    mpn = PlainTextField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Manufacturer part number.",
+    )
     title = PlainTextField(max_length=300)
     description = PlainTextField(required=False, allow_blank=True, default="")
     brand = PlainTextField(max_length=120, required=False, allow_blank=True, default="")

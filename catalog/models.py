@@ -3,7 +3,27 @@
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models import F, Value
+from django.db.models.functions import Lower, Replace
+
+# Shoppers type identifiers in any case and with or without these separators ("boo1408",
+# "BOO 1408" for "BOO-1408"); identifier_key() and the *_key columns drop them alike.
+IDENTIFIER_SEPARATORS = (" ", "-", "_", ".", "/")
+
+
+def identifier_key(value: str) -> str:
+    """The form identifiers are compared in: lower case, without separators or spaces."""
+    key = "".join(value.split()).lower()
+    for separator in IDENTIFIER_SEPARATORS:
+        key = key.replace(separator, "")
+    return key
+
+
+def _identifier_key_expression(field: str) -> Lower:
+    expression: F | Replace = F(field)
+    for separator in IDENTIFIER_SEPARATORS:
+        expression = Replace(expression, Value(separator), Value(""))
+    return Lower(expression)
 
 
 class TimestampedModel(models.Model):
@@ -52,6 +72,10 @@ class MerchantMembership(TimestampedModel):
 class Product(TimestampedModel):
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="products")
     sku = models.CharField(max_length=64)
+    gtin = models.CharField(
+        max_length=20, blank=True, help_text="GTIN, EAN or UPC barcode number, where known."
+    )
+    mpn = models.CharField(max_length=64, blank=True, help_text="Manufacturer part number.")
     title = models.CharField(max_length=300)
     description = models.TextField(blank=True)
     brand = models.CharField(max_length=120, blank=True, db_index=True)
@@ -61,13 +85,43 @@ class Product(TimestampedModel):
     in_stock = models.BooleanField(default=True)
     attributes = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
+    # Identifiers as search compares them, kept by the database itself so that every writer
+    # (services, admin, bulk updates) leaves them right; indexed for exact and prefix lookups.
+    sku_key = models.GeneratedField(
+        expression=_identifier_key_expression("sku"),
+        output_field=models.CharField(max_length=64),
+        db_persist=True,
+    )
+    gtin_key = models.GeneratedField(
+        expression=_identifier_key_expression("gtin"),
+        output_field=models.CharField(max_length=20),
+        db_persist=True,
+    )
+    mpn_key = models.GeneratedField(
+        expression=_identifier_key_expression("mpn"),
+        output_field=models.CharField(max_length=64),
+        db_persist=True,
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["merchant", "sku"], name="unique_sku_per_merchant")
         ]
-        indexes = [models.Index(Lower("title"), name="product_title_lower")]
+        indexes = [
+            models.Index(Lower("title"), name="product_title_lower"),
+            # Pattern opclasses (PostgreSQL; other databases ignore them) serve both the exact
+            # lookup and the prefix one (LIKE 'key%') whatever the database collation.
+            models.Index(
+                fields=["sku_key"], name="product_sku_key", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(
+                fields=["gtin_key"], name="product_gtin_key", opclasses=["varchar_pattern_ops"]
+            ),
+            models.Index(
+                fields=["mpn_key"], name="product_mpn_key", opclasses=["varchar_pattern_ops"]
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.sku})"

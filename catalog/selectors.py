@@ -1,11 +1,13 @@
 """Reads of the catalogue. Selectors own select_related/prefetch_related."""
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.files.storage import default_storage
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Length
 
 from catalog.models import Merchant, Product, ProductImage
 
@@ -167,3 +169,87 @@ def image_status_counts() -> dict[str, int]:
     counts = {status: 0 for status in ProductImage.Status.values}
     counts.update({row["status"]: row["n"] for row in rows})
     return counts
+
+
+# --- What search's query understanding reads -------------------------------------------------
+
+
+def _searchable_products(
+    *,
+    merchant_slug: str | None = None,
+    categories: Sequence[str] = (),
+    brands: Sequence[str] = (),
+    price_min: float | None = None,
+    price_max: float | None = None,
+    in_stock: bool | None = None,
+    exclude_ids: Sequence[int] = (),
+) -> QuerySet[Product]:
+    products = Product.objects.filter(is_active=True)
+    if merchant_slug:
+        products = products.filter(merchant__slug=merchant_slug)
+    if categories:
+        products = products.filter(category__in=list(categories))
+    if brands:
+        products = products.filter(brand__in=list(brands))
+    if price_min is not None:
+        products = products.filter(price__gte=price_min)
+    if price_max is not None:
+        products = products.filter(price__lte=price_max)
+    if in_stock is not None:
+        products = products.filter(in_stock=in_stock)
+    if exclude_ids:
+        products = products.exclude(pk__in=list(exclude_ids))
+    return products
+
+
+def product_ids_by_identifier(
+    *, key: str, prefix_limit: int = 0, **narrowing: Any
+) -> tuple[list[int], list[int]]:
+    """Active products whose SKU, GTIN or MPN equals ``key`` (an ``identifier_key``), and up to
+    ``prefix_limit`` more whose identifier starts with it when none equals it (shortest
+    identifier first), among
+    those the narrowing keeps (``merchant_slug``, ``categories``, ``brands``, ``price_min``,
+    ``price_max``, ``in_stock``, ``exclude_ids``). Both lookups use the ``*_key`` indexes."""
+    if not key:
+        return [], []
+    products = _searchable_products(**narrowing)
+    exact = list(
+        products.filter(Q(sku_key=key) | Q(gtin_key=key) | Q(mpn_key=key))
+        .order_by("id")
+        .values_list("id", flat=True)[:50]
+    )
+    if exact or prefix_limit <= 0:
+        return exact, []
+    prefixed = (
+        products.filter(
+            Q(sku_key__startswith=key) | Q(gtin_key__startswith=key) | Q(mpn_key__startswith=key)
+        )
+        .exclude(pk__in=exact)
+        .order_by(Length("sku_key"), "id")
+        .values_list("id", flat=True)[:prefix_limit]
+    )
+    return exact, list(prefixed)
+
+
+def catalogue_version(*, merchant_slug: str | None = None) -> tuple[int, int, str]:
+    """Changes whenever a product is added, removed or edited: (count, highest id, latest
+    update), for caches derived from the catalogue's words."""
+    products = Product.objects.all()
+    if merchant_slug:
+        products = products.filter(merchant__slug=merchant_slug)
+    row = products.aggregate(count=Count("id"), top=Max("id"), latest=Max("updated_at"))
+    return row["count"], row["top"] or 0, str(row["latest"] or "")
+
+
+def product_words_for_vocabulary(
+    *, merchant_slug: str | None = None, chunk_size: int = 2000
+) -> Iterator[tuple[str, str, str, str, dict]]:
+    """(title, description, brand, category, attributes) of every active product, streamed."""
+    products = Product.objects.filter(is_active=True)
+    if merchant_slug:
+        products = products.filter(merchant__slug=merchant_slug)
+    yield from (
+        products.order_by()
+        .values_list("title", "description", "brand", "category", "attributes")
+        .iterator(chunk_size=chunk_size)
+    )

@@ -33,6 +33,8 @@ INDEXED_PRODUCT_FIELDS = frozenset(
 TEXT_PRODUCT_FIELDS = frozenset({"title", "description", "brand", "category", "attributes", "sku"})
 PRODUCT_EDITABLE_FIELDS = (
     "sku",
+    "gtin",
+    "mpn",
     "title",
     "description",
     "brand",
@@ -105,6 +107,8 @@ def product_create(
     sku: str,
     title: str,
     price: Decimal | str | float,
+    gtin: str = "",
+    mpn: str = "",
     description: str = "",
     brand: str = "",
     category: str = "",
@@ -116,6 +120,8 @@ def product_create(
     product = Product(
         merchant=merchant,
         sku=sku,
+        gtin=gtin,
+        mpn=mpn,
         title=title,
         description=description,
         brand=brand,

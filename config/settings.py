@@ -343,3 +343,24 @@ SEARCH_EXACT = env.bool("SEARCH_EXACT", default=False)
 # Reciprocal rank fusion constant: smaller lets each leg's first results count for more than
 # products that several legs rank middling (docs/relevance.md: nDCG@10 0.817 at 60, 0.831 at 10).
 SEARCH_RRF_K = env.int("SEARCH_RRF_K", default=10)
+
+# Query understanding before the legs (search/query/understanding.py, docs/relevance.md):
+# exact identifiers first, typo correction against the catalogue's words, and colour, category
+# and brand words as soft boosts. Off: the words go to the legs as typed (bench/search.py).
+SEARCH_QUERY_UNDERSTANDING = True
+# A corrected word's weight in the keyword leg (a typed word weighs 1), and a colour named by
+# a shade ("mustard") adds its catalogue colour ("yellow") at this weight.
+SEARCH_CORRECTED_WEIGHT = 0.8
+# Added to a fused score when the product is in a category (or of a brand) the words name, in
+# units of a first rank in one leg (1 / (SEARCH_RRF_K + 1)). The brand's is the smaller, so
+# that "Velo sneakers" shows other sneakers before Velo's boots (docs/relevance.md).
+SEARCH_BOOST_CATEGORY = 1.0
+SEARCH_BOOST_BRAND = 0.5
+# Identifiers that start with the query (at least this many characters) rank as a leg.
+SEARCH_IDENTIFIER_PREFIX_MIN = 4
+SEARCH_WEIGHT_IDENTIFIER_PREFIX = 1.0
+# How long the catalogue vocabulary is trusted before its version is checked again (seconds).
+SEARCH_VOCABULARY_TTL = 30.0
+# Rebuild a changed vocabulary in a background thread, serving the previous one meanwhile;
+# off, the search that notices the change waits for it.
+SEARCH_VOCABULARY_BACKGROUND = True

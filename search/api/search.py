@@ -95,6 +95,7 @@ class SearchApi(APIView):
             min_score=values.get("min_score"),
             leg_weights=values.get("weights") or None,
             image_fingerprint=fingerprint,
+            correct=values["typo_tolerance"],
         )
         return run_search(
             query, rerank=values["rerank"], request=request, view=self, decode_ms=decode_ms

@@ -107,6 +107,13 @@ class SearchInputSerializer(serializers.Serializer):
         required=False, help_text="Per-request leg weights for fusion (0 switches a leg off)."
     )
     rerank = serializers.BooleanField(default=False)
+    typo_tolerance = serializers.BooleanField(
+        default=True,
+        help_text=(
+            "Correct words the catalogue does not know to the closest ones it does (the "
+            "response's `corrected`); false searches the words as typed."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -145,6 +152,14 @@ class ResultSerializer(serializers.Serializer):
     reranked_by = serializers.CharField(
         allow_null=True, help_text="The model that re-ordered this result, when one did."
     )
+    match = serializers.ChoiceField(
+        choices=["identifier"],
+        allow_null=True,
+        help_text=(
+            "`identifier`: the query is this product's SKU, GTIN or MPN (case and separators "
+            "aside), so it comes first."
+        ),
+    )
 
 
 class PriceBandSerializer(serializers.Serializer):
@@ -157,6 +172,12 @@ class FacetsSerializer(serializers.Serializer):
     category = serializers.DictField(child=serializers.IntegerField())
     brand = serializers.DictField(child=serializers.IntegerField())
     price = PriceBandSerializer(many=True)
+
+
+class RecognisedSerializer(serializers.Serializer):
+    category = serializers.ListField(child=serializers.CharField())
+    brand = serializers.ListField(child=serializers.CharField())
+    colour = serializers.ListField(child=serializers.CharField())
 
 
 class SearchOutputSerializer(serializers.Serializer):
@@ -172,7 +193,8 @@ class SearchOutputSerializer(serializers.Serializer):
         child=serializers.FloatField(),
         help_text=(
             "Milliseconds per stage: decode (reading and checking the shopper's photo, for a "
-            "photo query), encode (CLIP; the product-text and keyword legs run "
+            "photo query), understand (identifiers, typo correction and recognised words, for "
+            "a query with words), encode (CLIP; the product-text and keyword legs run "
             "beside it in a second thread), vector_search (the image leg, then whatever the "
             "product legs still need, totals and facets), hydrate, rerank. They add up to "
             "took_ms."
@@ -182,6 +204,16 @@ class SearchOutputSerializer(serializers.Serializer):
     rerank_model = serializers.CharField(allow_null=True)
     rerank_reason = serializers.CharField(allow_null=True)
     notices = serializers.ListField(child=serializers.CharField())
+    corrected = serializers.CharField(
+        allow_null=True,
+        help_text=(
+            "The query the results are for, when words the catalogue does not know were "
+            "corrected (null otherwise); send `typo_tolerance: false` to search as typed."
+        ),
+    )
+    recognised = RecognisedSerializer(
+        help_text="Words of the query taken as a category, brand or colour (soft boosts)."
+    )
 
 
 def filter_from(data: dict) -> SearchFilter:
@@ -214,6 +246,7 @@ def _result(item: ResultItem) -> dict:
         "score": item.score,
         "legs": item.legs,
         "reranked_by": item.reranked_by,
+        "match": item.match,
     }
 
 
@@ -232,4 +265,10 @@ def render_outcome(outcome: SearchOutcome, *, limit: int, offset: int) -> dict:
         "rerank_model": outcome.rerank_model,
         "rerank_reason": outcome.rerank_reason,
         "notices": outcome.notices,
+        "corrected": outcome.corrected,
+        "recognised": {
+            "category": outcome.recognised.get("category", []),
+            "brand": outcome.recognised.get("brand", []),
+            "colour": outcome.recognised.get("colour", []),
+        },
     }

@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Iterable
 
 from qdrant_edge import Bm25, Bm25Config
 
@@ -55,6 +56,22 @@ def keyword_query_vector(text: str) -> SparseVec:
     """The query side: each distinct term once, weight 1."""
     counts, _ = _analyze(text)
     return _sparse(dict.fromkeys(counts, 1.0))
+
+
+def keyword_weighted_query_vector(parts: Iterable[tuple[str, float]]) -> SparseVec:
+    """The query side with a weight per piece of text (a corrected word counts a little less
+    than a typed one); a term in several pieces keeps its highest weight."""
+    weights: dict[int, float] = {}
+    for text, weight in parts:
+        counts, _ = _analyze(text)
+        for term in counts:
+            weights[term] = max(weight, weights.get(term, 0.0))
+    return _sparse(weights)
+
+
+def word_terms(word: str) -> tuple[int, ...]:
+    """The term indices one word becomes in the keyword leg (none for a stop word)."""
+    return tuple(_WORDS.embed_query(word).indices)
 
 
 def _analyze(text: str) -> tuple[Counter[int], int]:

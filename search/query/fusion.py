@@ -4,6 +4,8 @@ score = sum over legs of w_leg / (SEARCH_RRF_K + rank); ties broken by product i
 are stable. docs/relevance.md says how the weights and k were chosen.
 """
 
+from collections.abc import Callable, Mapping
+
 from django.conf import settings
 
 from search.query.types import ResultItem
@@ -35,9 +37,18 @@ def item_from_hit(hit: Hit, leg: str, rank: int) -> ResultItem:
     )
 
 
-def fuse(leg_hits: dict[str, list[Hit]], weights: dict[str, float]) -> list[ResultItem]:
-    """Weighted reciprocal rank fusion; ties broken by product id for stable pages."""
+def fuse(
+    leg_hits: dict[str, list[Hit]],
+    weights: dict[str, float],
+    boost: Callable[[Mapping], float] | None = None,
+) -> list[ResultItem]:
+    """Weighted reciprocal rank fusion; ties broken by product id for stable pages.
+
+    ``boost``, given a hit's payload, returns what to add to that product's score once (the
+    query's recognised category or brand); hits without the payload fields it reads count
+    nothing."""
     items: dict[int, ResultItem] = {}
+    boosted: set[int] = set()
     rrf_k = settings.SEARCH_RRF_K
     for leg, hits in leg_hits.items():
         weight = weights.get(leg, 0.0)
@@ -49,6 +60,9 @@ def fuse(leg_hits: dict[str, list[Hit]], weights: dict[str, float]) -> list[Resu
                     product_id=product_id, score=0.0, image_id=None, legs={}, leg_scores={}
                 )
             item.score += weight / (rrf_k + rank)
+            if boost is not None and product_id not in boosted and "category" in hit.payload:
+                item.score += boost(hit.payload)
+                boosted.add(product_id)
             item.legs[leg] = rank
             item.leg_scores[leg] = float(hit.score)
             if leg == "image":

@@ -21,7 +21,7 @@ from django.conf import settings
 
 from search.encoding.base import ModelUnavailable
 from search.encoding.clip import ClipEncoder
-from search.encoding.keywords import keyword_query_vector
+from search.encoding.keywords import keyword_weighted_query_vector
 from search.encoding.registry import get_text_encoder
 from search.encoding.vectors import unit
 from search.index import generations
@@ -31,7 +31,9 @@ from search.query.cache import EmbeddingCache
 from search.query.facets import clear_facets_cache, totals_and_facets
 from search.query.fusion import by_score, default_leg_weights, fuse, item_from_hit
 from search.query.hydrate import hydrate
-from search.query.types import SearchInputError, SearchOutcome, SearchQuery
+from search.query.types import ResultItem, SearchInputError, SearchOutcome, SearchQuery
+from search.query.understanding import Understanding, understand
+from search.query.vocabulary import clear_vocabularies
 from search.vector_index import get_vector_index
 from search.vector_index.base import Hit, SearchFilter, SparseVec
 
@@ -122,6 +124,18 @@ def search(query: SearchQuery) -> SearchOutcome:
             exclude_product_ids=(*search_filter.exclude_product_ids, query.similar_to),
         )
 
+    # --- understand the words: identifiers, typos, recognised names (before any leg runs)
+    understood = Understanding(text=query.text or "")
+    if (
+        query.text
+        and query.similar_to is None
+        and query.understand
+        and settings.SEARCH_QUERY_UNDERSTANDING
+    ):
+        with watch.measure("understand"):
+            understood = understand(query.text, search_filter, correct=query.correct)
+        query = replace(query, text=understood.text)
+
     # --- encode. The product legs (MiniLM, then the text and keyword queries on the product
     # collection) run in a second thread meanwhile: torch releases the GIL, so they cost
     # little wall time beside CLIP and the image leg (bench/search.md).
@@ -129,10 +143,15 @@ def search(query: SearchQuery) -> SearchOutcome:
     image_vector: np.ndarray | None = None
     product_legs: Future | None = None
     with watch.measure("encode"):
-        plan = _plan_product_legs(query, weights, live_products)
+        plan = _plan_product_legs(query, weights, live_products, understood)
         if live_products is not None and (plan.text or plan.sparse is not None):
             product_legs = _encode_pool.submit(
-                _run_product_legs, plan, live_products, search_filter, depth
+                _run_product_legs,
+                plan,
+                live_products,
+                search_filter,
+                depth,
+                _payload_for(understood),
             )
         try:
             if query.similar_to is not None:
@@ -170,7 +189,7 @@ def search(query: SearchQuery) -> SearchOutcome:
                 offset=start,
                 score_threshold=query.min_score,
                 exact=settings.SEARCH_EXACT,
-                payload_fields=IMAGE_HIT_FIELDS,
+                payload_fields=(*IMAGE_HIT_FIELDS, *_payload_for(understood)),
             )
         if product_legs is not None:
             leg_hits.update(product_legs.result())
@@ -180,7 +199,12 @@ def search(query: SearchQuery) -> SearchOutcome:
                 for i, hit in enumerate(leg_hits["image"])
             ]
         else:
-            page = fuse(leg_hits, weights)[query.offset : query.offset + query.limit]
+            if understood.identifier_prefix_ids:
+                leg_hits["identifier"] = _identifier_hits(understood.identifier_prefix_ids)
+                weights["identifier"] = settings.SEARCH_WEIGHT_IDENTIFIER_PREFIX
+            ranked = fuse(leg_hits, weights, _booster(understood))
+            ranked = _identifiers_first(ranked, understood.identifier_ids)
+            page = ranked[query.offset : query.offset + query.limit]
         total, facets = totals_and_facets(live_products, search_filter)
 
     # --- hydrate
@@ -195,7 +219,60 @@ def search(query: SearchQuery) -> SearchOutcome:
         stages=watch.stages,
         legs=sorted(leg_hits),
         notices=notices,
+        corrected=understood.corrected,
+        recognised={
+            "category": list(understood.categories),
+            "brand": list(understood.brands),
+            "colour": list(understood.colours),
+        },
     )
+
+
+def _payload_for(understood: Understanding) -> tuple[str, ...]:
+    """Payload fields a leg's hits must carry for the recognised-word boosts."""
+    return ("category", "brand") if understood.categories or understood.brands else ()
+
+
+def _booster(understood: Understanding):
+    """What a product gets for being in a category (of a brand) the words name: a share of a
+    first rank in one leg, so it moves products up a few places, never past everything."""
+    if not (understood.categories or understood.brands):
+        return None
+    unit_score = 1.0 / (settings.SEARCH_RRF_K + 1)
+    categories, brands = set(understood.categories), set(understood.brands)
+    category_boost = settings.SEARCH_BOOST_CATEGORY * unit_score
+    brand_boost = settings.SEARCH_BOOST_BRAND * unit_score
+
+    def boost(payload) -> float:
+        return category_boost * (payload.get("category") in categories) + brand_boost * (
+            payload.get("brand") in brands
+        )
+
+    return boost
+
+
+def _identifier_hits(product_ids: tuple[int, ...]) -> list[Hit]:
+    """Products whose identifier starts with the query, as a leg (shortest identifier first)."""
+    return [
+        Hit(id=str(product_id), score=1.0 / rank, payload={"product_id": product_id})
+        for rank, product_id in enumerate(product_ids, start=1)
+    ]
+
+
+def _identifiers_first(ranked: list[ResultItem], product_ids: tuple[int, ...]) -> list[ResultItem]:
+    """Exact identifier matches above the fused ranking, whatever the legs made of them: a
+    shopper who types a SKU wants that product (docs/relevance.md)."""
+    if not product_ids:
+        return ranked
+    fused = {item.product_id: item for item in ranked}
+    first = []
+    for product_id in product_ids:
+        item = fused.pop(product_id, None) or ResultItem(
+            product_id=product_id, score=0.0, image_id=None, legs={}, leg_scores={}
+        )
+        item.match = "identifier"
+        first.append(item)
+    return first + [item for item in ranked if item.product_id in fused]
 
 
 @dataclass(frozen=True)
@@ -209,20 +286,31 @@ class _ProductLegsPlan:
 
 
 def _plan_product_legs(
-    query: SearchQuery, weights: dict[str, float], live_products: str | None
+    query: SearchQuery,
+    weights: dict[str, float],
+    live_products: str | None,
+    understood: Understanding,
 ) -> _ProductLegsPlan:
     if not query.text or live_products is None or query.similar_to is not None:
         return _ProductLegsPlan(None, None, None)
-    sparse = keyword_query_vector(query.text) if weights.get("keywords", 0) > 0 else None
+    sparse = (
+        keyword_weighted_query_vector(understood.keyword_parts())
+        if weights.get("keywords", 0) > 0
+        else None
+    )
     return _ProductLegsPlan(
-        text=query.text if weights.get("text", 0) > 0 else None,
+        text=understood.product_text(query.text) if weights.get("text", 0) > 0 else None,
         negative=query.negative,
         sparse=sparse if sparse is not None and sparse.indices else None,
     )
 
 
 def _run_product_legs(
-    plan: _ProductLegsPlan, collection: str, search_filter: SearchFilter, depth: int
+    plan: _ProductLegsPlan,
+    collection: str,
+    search_filter: SearchFilter,
+    depth: int,
+    payload_fields: tuple[str, ...] = (),
 ) -> dict[str, list[Hit]]:
     legs: list[tuple[str, str, np.ndarray | SparseVec]] = []
     if plan.text:
@@ -240,7 +328,8 @@ def _run_product_legs(
                 filter=search_filter,
                 limit=depth,
                 group_by_product=False,  # one point per product already
-                payload_fields=(),  # the product id is all fusion needs
+                # The product id is all fusion needs, unless recognised words boost by payload.
+                payload_fields=payload_fields,
             )
         )
         for leg, vector_name, vector in legs
@@ -296,3 +385,4 @@ def image_fingerprint(data: bytes) -> str:
 def clear_caches() -> None:
     _text_cache.clear()
     clear_facets_cache()
+    clear_vocabularies()

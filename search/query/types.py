@@ -31,6 +31,8 @@ class SearchQuery:
     leg_weights: dict[str, float] | None = None  # None: settings; 0 switches a leg off
     similar_to: int | None = None  # product id, for more-like-this
     image_fingerprint: str = ""
+    correct: bool = True  # typo tolerance; False searches the words as typed
+    understand: bool = True  # False: no query understanding at all (evaluation, bench)
 
     @property
     def kind(self) -> str:
@@ -54,6 +56,7 @@ class ResultItem:
     reranked_by: str | None = None
     image_file: str | None = None  # storage names of the matched image, from the point payload
     thumbnail_file: str | None = None
+    match: str | None = None  # "identifier": the query is this product's SKU, GTIN or MPN
 
 
 @dataclass
@@ -68,6 +71,8 @@ class SearchOutcome:
     reranked: bool = False
     rerank_model: str | None = None
     rerank_reason: str | None = None
+    corrected: str | None = None  # the query the legs ran, when typos were corrected
+    recognised: dict[str, list[str]] = field(default_factory=dict)  # category/brand/colour
 
     @property
     def took_ms(self) -> float:

@@ -62,7 +62,14 @@ QUERY_PLAN: tuple[tuple[str, int], ...] = (
     ("brand_category", 15),
     ("sku", 15),
     ("attributes", 20),
+    # Added with query understanding (identifiers, typo tolerance, recognised words); drawn
+    # after the others, so the queries above stay as they were.
+    ("identifier", 15),
+    ("colour_category", 15),
+    ("brand_misspelling", 15),
 )
+# Share of products whose merchant gives a GTIN and a manufacturer part number.
+IDENTIFIER_SHARE = 0.7
 
 # Words a shopper uses for a category that the product titles do not.
 CATEGORY_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -143,6 +150,8 @@ class DevProduct:
     category: str
     price: str
     attributes: dict = field(default_factory=dict)
+    gtin: str = ""
+    mpn: str = ""
 
     @property
     def colour(self) -> str:
@@ -166,6 +175,8 @@ class DevProduct:
                 "category": self.category,
                 "price": self.price,
                 "attributes": self.attributes,
+                "gtin": self.gtin,
+                "mpn": self.mpn,
             },
             sort_keys=False,
         )
@@ -199,8 +210,24 @@ def _article(word: str) -> str:
 # --- Products ------------------------------------------------------------------------------------
 
 
+def gtin13(body: str) -> str:
+    """Twelve digits and their GS1 check digit."""
+    total = sum(int(digit) * (3 if i % 2 else 1) for i, digit in enumerate(body))
+    return body + str((10 - total % 10) % 10)
+
+
+def _identifiers(rng: random.Random, brand: str) -> tuple[str, str]:
+    if rng.random() >= IDENTIFIER_SHARE:
+        return "", ""
+    gtin = gtin13("40" + "".join(rng.choice("0123456789") for _ in range(10)))
+    mpn = f"{brand[:2].upper()}{rng.randint(100, 9999)}-{rng.choice('ABCDEFGHJK')}{rng.randint(1, 99)}"
+    return gtin, mpn
+
+
 def build_products(count: int = PRODUCT_COUNT, *, seed: int = SEED) -> list[DevProduct]:
     rng = random.Random(f"descriptions-{seed}")
+    # Its own generator, so that adding identifiers left the descriptions as they were.
+    identifier_rng = random.Random(f"identifiers-{seed}")
     products = []
     for sample in generate_products(count, seed=seed):
         noun = CATEGORIES[sample.category][0]
@@ -232,6 +259,9 @@ def build_products(count: int = PRODUCT_COUNT, *, seed: int = SEED) -> list[DevP
                 category=sample.category,
                 price=sample.price,
                 attributes=dict(sample.attributes),
+                **dict(
+                    zip(("gtin", "mpn"), _identifiers(identifier_rng, sample.brand), strict=True)
+                ),
             )
         )
     return products
@@ -419,6 +449,49 @@ def _attributes(
     return text, _triple(product)
 
 
+def _identifier(
+    product: DevProduct, rng: random.Random, known: frozenset[str]
+) -> tuple[str, dict[str, str]]:
+    """The product's SKU, GTIN or MPN as people type them: spaced, mixed case, run together."""
+    forms = [
+        product.sku.replace("-", " "),
+        product.sku.title(),
+        product.sku.lower().replace("-", ""),
+    ]
+    if product.gtin:
+        forms += [product.gtin, f"{product.gtin[:1]} {product.gtin[1:7]} {product.gtin[7:]}"]
+    if product.mpn:
+        forms += [product.mpn.lower(), product.mpn.replace("-", "")]
+    return rng.choice(forms), {"sku": product.sku}
+
+
+def _colour_category(
+    product: DevProduct, rng: random.Random, known: frozenset[str]
+) -> tuple[str, dict[str, str]]:
+    """A category and a shade of its colour: "lamp in jet black", "mustard boots"."""
+    colour = rng.choice(COLOUR_SYNONYMS[product.colour])
+    noun = rng.choice((_noun(product.category), product.category))
+    text = rng.choice((f"{noun} in {colour}", f"{colour} {noun}"))
+    return text, {"category": product.category, "colour": product.colour}
+
+
+def _brand_misspelling(
+    product: DevProduct, rng: random.Random, known: frozenset[str]
+) -> tuple[str, dict[str, str]]:
+    """A brand and a category with a slip in the brand, and sometimes in the category too."""
+    words = [product.brand.lower(), product.category]
+    for i in (0, 1) if rng.random() < 0.5 else (0,):
+        for _ in range(10):
+            slip = misspell(words[i], rng)
+            if slip not in known:
+                break
+        words[i] = slip
+    return f"{words[0].capitalize()} {words[1]}", {
+        "category": product.category,
+        "brand": product.brand,
+    }
+
+
 _RULES = {
     "exact_title": _exact_title,
     "synonym": _synonym,
@@ -427,6 +500,9 @@ _RULES = {
     "brand_category": _brand_category,
     "sku": _sku,
     "attributes": _attributes,
+    "identifier": _identifier,
+    "colour_category": _colour_category,
+    "brand_misspelling": _brand_misspelling,
 }
 
 
@@ -514,6 +590,8 @@ def read_products(path: Path) -> list[DevProduct]:
                         category=row.get("category", ""),
                         price=str(row["price"]),
                         attributes=dict(row.get("attributes") or {}),
+                        gtin=row.get("gtin", ""),
+                        mpn=row.get("mpn", ""),
                     )
                 )
             except (ValueError, KeyError, TypeError) as exc:
@@ -579,6 +657,8 @@ def load_devset(products: list[DevProduct], *, images: bool, image_size: int = 2
         }
         for product in products:
             fields: dict[str, Any] = {
+                "gtin": product.gtin,
+                "mpn": product.mpn,
                 "title": product.title,
                 "description": product.description,
                 "brand": product.brand,

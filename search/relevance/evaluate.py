@@ -40,7 +40,7 @@ NDCG_K = 10
 RECALL_KS = (10, 50)
 MRR_MIN_GRADE = 2
 RESULT_LIMIT = 50
-METRICS = ("ndcg@10", "mrr", "recall@10", "recall@50")
+METRICS = ("ndcg@10", "mrr", "recall@10", "recall@50", "top1")
 
 Qrels = dict[str, dict[str, int]]
 
@@ -88,7 +88,17 @@ def query_metrics(ranking: Sequence[str], judgments: Mapping[str, int]) -> dict[
         "ndcg@10": ndcg_at_k(ranking, judgments, NDCG_K),
         "mrr": reciprocal_rank(ranking, judgments, MRR_MIN_GRADE),
         **{f"recall@{k}": recall_at_k(ranking, judgments, k) for k in RECALL_KS},
+        "top1": best_first(ranking, judgments),
     }
+
+
+def best_first(ranking: Sequence[str], judgments: Mapping[str, int]) -> float | None:
+    """1 when the first result has the query's best grade (for an identifier query: it is that
+    product), else 0."""
+    best = max(judgments.values(), default=0)
+    if best <= 0:
+        return None
+    return float(bool(ranking) and judgments.get(ranking[0], 0) == best)
 
 
 def mean_metrics(per_query: Iterable[Mapping[str, float | None]]) -> dict[str, float | None]:
@@ -187,8 +197,9 @@ class QueryResult:
 
 @dataclass
 class Run:
-    name: str  # a leg, or "fused"
+    name: str  # a leg, "fused", or "as-typed" (fused without query understanding)
     weights: dict[str, float]
+    understanding: bool = True
     results: list[QueryResult] = field(default_factory=list)
 
     @property
@@ -315,6 +326,9 @@ def evaluate(
     if not any(weight > 0 for weight in fused.values()):
         raise EvaluationError("every fused weight is 0: nothing to evaluate")
     runs.append(Run(name="fused", weights=fused))
+    # The same fusion with the words sent to the legs as typed: what query understanding
+    # (identifiers, corrections, recognised names) adds, measured in the same run.
+    runs.append(Run(name="as-typed", weights=fused, understanding=False))
 
     judged = [query for query in queries if any(g > 0 for g in qrels.get(query.qid, {}).values())]
     for run in runs:
@@ -323,7 +337,11 @@ def evaluate(
         for query in judged:
             outcome = search(
                 SearchQuery(
-                    text=query.text, leg_weights=run.weights, limit=limit, filter=search_filter
+                    text=query.text,
+                    leg_weights=run.weights,
+                    limit=limit,
+                    filter=search_filter,
+                    understand=run.understanding,
                 )
             )
             if run.name == "image" and outcome.notices:
@@ -377,7 +395,7 @@ def format_table(evaluation: Evaluation) -> str:
     lines.append("")
     header = f"{'run':<10} {'nDCG@10':>8} {'MRR':>8} {'R@10':>8} {'R@50':>8}  weights"
     lines += [header, "-" * len(header)]
-    for run in evaluation.runs.values():
+    for run in evaluation.runs.values():  # as-typed: fused, query understanding off
         s = run.summary
         lines.append(
             f"{run.name:<10} {_number(s['ndcg@10']):>8} {_number(s['mrr']):>8} "
@@ -386,23 +404,26 @@ def format_table(evaluation: Evaluation) -> str:
 
     fused = evaluation.runs["fused"]
     lines += ["", "fused, by query type"]
-    header = f"{'type':<16} {'n':>4} {'nDCG@10':>8} {'MRR':>8} {'R@10':>8} {'R@50':>8}"
+    header = (
+        f"{'type':<18} {'n':>4} {'nDCG@10':>8} {'MRR':>8} {'R@10':>8} {'R@50':>8} {'best@1':>8}"
+    )
     lines += [header, "-" * len(header)]
     for kind, row in fused.by_type().items():
         lines.append(
-            f"{kind:<16} {row['queries']:>4} {_number(row['ndcg@10']):>8} {_number(row['mrr']):>8} "
-            f"{_number(row['recall@10']):>8} {_number(row['recall@50']):>8}"
+            f"{kind:<18} {row['queries']:>4} {_number(row['ndcg@10']):>8} {_number(row['mrr']):>8} "
+            f"{_number(row['recall@10']):>8} {_number(row['recall@50']):>8} "
+            f"{_number(row['top1']):>8}"
         )
 
     if len(evaluation.runs) > 1:
         names = list(evaluation.runs)
         lines += ["", "nDCG@10 by query type and run"]
-        header = f"{'type':<16} " + " ".join(f"{name:>9}" for name in names)
+        header = f"{'type':<18} " + " ".join(f"{name:>9}" for name in names)
         lines += [header, "-" * len(header)]
         tables = {name: run.by_type() for name, run in evaluation.runs.items()}
         for kind in fused.by_type():
             lines.append(
-                f"{kind:<16} "
+                f"{kind:<18} "
                 + " ".join(f"{_number(tables[name][kind]['ndcg@10']):>9}" for name in names)
             )
     return "\n".join(lines)

