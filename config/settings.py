@@ -347,7 +347,7 @@ SEARCH_RRF_K = env.int("SEARCH_RRF_K", default=10)
 # Query understanding before the legs (search/query/understanding.py, docs/relevance.md):
 # exact identifiers first, typo correction against the catalogue's words, and colour, category
 # and brand words as soft boosts. Off: the words go to the legs as typed (bench/search.py).
-SEARCH_QUERY_UNDERSTANDING = True
+SEARCH_QUERY_UNDERSTANDING = env.bool("SEARCH_QUERY_UNDERSTANDING", default=True)
 # A corrected word's weight in the keyword leg (a typed word weighs 1), and a colour named by
 # a shade ("mustard") adds its catalogue colour ("yellow") at this weight.
 SEARCH_CORRECTED_WEIGHT = 0.8
