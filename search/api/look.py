@@ -40,12 +40,6 @@ LOOK_OR_SEARCH = PolymorphicProxySerializer(
 
 SEARCH_EXAMPLES = [
     OpenApiExample(
-        "Text",
-        value={"text": "red summer dress", "filters": {"in_stock": True}, "limit": 20},
-        request_only=True,
-        media_type="application/json",
-    ),
-    OpenApiExample(
         "Part of a photo",
         summary="multipart: image plus crop",
         value={"image": "(the photo file)", "crop": "0.25,0.1,0.75,0.9", "limit": "20"},

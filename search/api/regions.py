@@ -47,6 +47,21 @@ class CropField(serializers.Field):
         return value.as_list()
 
 
+class FormBooleanField(serializers.BooleanField):
+    """true or false: a JSON boolean, or the words in a multipart form. DRF's own also takes
+    0, 1 and "yes", which the schema (boolean) does not allow."""
+
+    def to_internal_value(self, data) -> bool:
+        if isinstance(data, bool):
+            return data
+        if self.context.get("multipart") and isinstance(data, str):
+            word = data.strip().lower()
+            if word in ("true", "false"):
+                return word == "true"
+        self.fail("invalid", input=data)
+        raise AssertionError("unreachable")  # fail() raises
+
+
 @extend_schema_field(BOX_SCHEMA)
 class BoxField(serializers.ListField):
     child = serializers.FloatField()

@@ -62,7 +62,9 @@ class SearchApi(APIView):
         if not isinstance(data, dict):
             raise ValidationError({"body": "Expected a JSON object."})
         upload = request.FILES.get("image") if is_multipart else None
-        serializer = SearchInputSerializer(data=data, context={"has_image": upload is not None})
+        serializer = SearchInputSerializer(
+            data=data, context={"has_image": upload is not None, "multipart": is_multipart}
+        )
         serializer.is_valid(raise_exception=True)
         values = serializer.validated_data
         text = (values.get("text") or "").strip() or None

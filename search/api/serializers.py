@@ -5,7 +5,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from config.validation import PlainTextField
-from search.api.regions import CropField
+from search.api.regions import CropField, FormBooleanField
 from search.query.types import ResultItem, SearchOutcome
 from search.vector_index.base import SearchFilter
 
@@ -109,7 +109,7 @@ class SearchInputSerializer(serializers.Serializer):
     )
     rerank = serializers.BooleanField(default=False)
     crop = CropField(required=False)
-    look = serializers.BooleanField(
+    look = FormBooleanField(
         default=False,
         help_text=(
             "Shop the look: detect the items in the photo and answer one group of results per "
