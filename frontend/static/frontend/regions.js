@@ -121,17 +121,25 @@ export class PhotoStage {
     button.type = "button";
     button.className = "detected";
     button.dataset.index = String(index);
+    button.dataset.box = found.box.join(",");
     button.setAttribute("aria-label", `Search the ${found.label} (${Math.round(found.score * 100)}% sure)`);
     const tag = document.createElement("span");
     tag.className = "detected-label";
     tag.textContent = found.label;
     button.append(tag);
     place(button, { x0, y0, x1, y1 });
-    button.addEventListener("click", () => {
-      this.setBox({ x0, y0, x1, y1 });
-      this.commit();
+    // A pointer's tap is handled in pointerUp (a drag may start on a box too); this is the
+    // keyboard's Enter or Space, whose click has no pointer detail.
+    button.addEventListener("click", (event) => {
+      if (event.detail === 0) this.choose(button);
     });
     return button;
+  }
+
+  choose(button) {
+    const [x0, y0, x1, y1] = button.dataset.box.split(",").map(Number);
+    this.setBox({ x0, y0, x1, y1 });
+    this.commit();
   }
 
   say(message) {
@@ -161,13 +169,14 @@ export class PhotoStage {
   }
 
   pointerDown(event) {
-    if (event.button > 0 || event.target.closest(".detected")) return;
+    if (event.button > 0) return;
     const start = this.point(event);
+    const tapped = event.target.closest(".detected");
     const handle = event.target.dataset?.handle;
     let kind = "draw";
     if (handle) kind = "resize";
     else if (this.box && event.target === this.cropEl) kind = "move";
-    this.drag = { kind, handle, start, from: this.box ? { ...this.box } : null, previous: this.box };
+    this.drag = { kind, handle, start, tapped, from: this.box ? { ...this.box } : null, previous: this.box };
     this.frame.setPointerCapture(event.pointerId);
     event.preventDefault();
   }
@@ -176,6 +185,7 @@ export class PhotoStage {
     if (!this.drag) return;
     const p = this.point(event);
     const { kind, handle, start, from } = this.drag;
+    this.drag.moved = true;
     if (kind === "draw") {
       this.setBox({ x0: Math.min(start.x, p.x), y0: Math.min(start.y, p.y), x1: Math.max(start.x, p.x), y1: Math.max(start.y, p.y) });
     } else if (kind === "move") {
@@ -196,11 +206,14 @@ export class PhotoStage {
 
   pointerUp() {
     if (!this.drag) return;
-    const { previous } = this.drag;
+    const { previous, tapped, kind, moved } = this.drag;
     this.drag = null;
     const box = this.box;
-    if (!box || box.x1 - box.x0 < MIN_SIDE || box.y1 - box.y0 < MIN_SIDE) {
-      this.setBox(previous); // a tap, not a drag: keep what was there
+    const tiny = !box || box.x1 - box.x0 < MIN_SIDE || box.y1 - box.y0 < MIN_SIDE;
+    if (!moved || (kind === "draw" && tiny)) {
+      // A tap, not a drag: on a detected item it searches that item; elsewhere nothing changes.
+      this.setBox(previous);
+      if (tapped) this.choose(tapped);
       return;
     }
     this.cropEl.focus({ preventScroll: true });

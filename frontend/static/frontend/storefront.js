@@ -50,6 +50,7 @@ const el = {
 };
 
 const PAGE_SIZE = config.pageSize || 24;
+const LOOK_ROW = 8; // results per detected item in "shop the look"
 const FACET_VISIBLE = 8; // longer lists get a "show more" button
 const SHRINK_ABOVE_BYTES = 2_000_000; // phone photos are often 3-8 MB; the model needs far less
 const MAX_SIDE = 1600;
@@ -351,7 +352,7 @@ async function buildRequest(offset) {
       body.append("text_weight", String(state.textWeight / 100));
     }
     body.append("filters", JSON.stringify(filtersPayload()));
-    body.append("limit", String(PAGE_SIZE));
+    body.append("limit", String(state.look ? LOOK_ROW : PAGE_SIZE)); // a look: a row per item
     body.append("offset", String(offset));
     body.append("rerank", rerank && !state.look ? "true" : "false");
     if (state.crop) body.append("crop", state.crop.join(","));
