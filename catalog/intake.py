@@ -55,6 +55,7 @@ from PIL import Image, ImageCms, ImageOps, features
 
 __all__ = [
     "ANIMATED_NOTE",
+    "QUERY_IMAGE_MIN_EDGE",
     "ImageRejected",
     "NormalisedImage",
     "decode_query_image",
@@ -477,7 +478,7 @@ QUERY_IMAGE_MIN_EDGE = 512
 QUERY_IMAGE_MAX_LONG_EDGE = 4096
 
 
-def decode_query_image(data: bytes) -> Image.Image:
+def decode_query_image(data: bytes, *, min_edge: int | None = None) -> Image.Image:
     """Check a shopper's photo and return it as an RGB image in memory.
 
     Same refusals as merchant images, with a smaller pixel budget
@@ -485,9 +486,13 @@ def decode_query_image(data: bytes) -> Image.Image:
     are decoded at reduced scale, other formats reduced right after decoding, no smaller
     than QUERY_IMAGE_MIN_EDGE on the short side. EXIF orientation is applied; transparent areas are laid on white (what a shopper
     saw on a page, rather than whatever colour hides under alpha 0). Nothing is written.
+
+    ``min_edge`` raises the reduced-size floor, for a caller that will cut a small part out
+    (a crop of a fifth of the photo needs five times the edge to keep its detail).
     """
     budget = min(settings.MAX_QUERY_IMAGE_PIXELS, settings.MAX_IMAGE_PIXELS)
-    decoded = _decode(data, min_edge=QUERY_IMAGE_MIN_EDGE, max_pixels=budget)
+    edge = max(QUERY_IMAGE_MIN_EDGE, min_edge or 0)
+    decoded = _decode(data, min_edge=edge, max_pixels=budget)
     image = decoded.image
     if image.mode == "RGBA":
         background = Image.new("RGB", image.size, (255, 255, 255))

@@ -199,6 +199,19 @@ CLIP_DEVICE = env.str("CLIP_DEVICE", default="auto")  # "cpu", "cuda", "cuda:N" 
 TORCH_THREADS = env.int("TORCH_THREADS", default=0)  # 0: torch's own choice
 EMBED_BATCH_SIZE = env.int("EMBED_BATCH_SIZE", default=16)
 TEXT_MODEL = env.str("TEXT_MODEL", default="")  # empty: the bundled all-MiniLM-L6-v2
+# Object detection for crops, taps and "shop the look" (search/encoding/detector.py): a
+# closed-set detector (YOLOS, DETR) as trained, or an open-vocabulary one (OWLv2, Grounding
+# DINO) prompted with DETECTOR_PROMPTS. Off: the storefront keeps the manual crop.
+DETECTOR_ENABLED = env.bool("DETECTOR_ENABLED", default=True)
+DETECTOR_MODEL = env.str("DETECTOR_MODEL", default="hustvl/yolos-tiny")
+DETECTOR_MODEL_REVISION = env.str(
+    "DETECTOR_MODEL_REVISION", default="1a00cc14a139ff40bac9aa00c745915cb7b5b751"
+)
+DETECTOR_DEVICE = env.str("DETECTOR_DEVICE", default="auto")  # "cpu", "cuda", "cuda:N", "auto"
+DETECTOR_PROMPTS = env.str("DETECTOR_PROMPTS", default="")  # comma-separated, open-vocabulary
+DETECT_MAX_BOXES = env.int("DETECT_MAX_BOXES", default=6)
+DETECT_SCORE_THRESHOLD = env.float("DETECT_SCORE_THRESHOLD", default=0.5)
+DETECT_NMS_IOU = env.float("DETECT_NMS_IOU", default=0.5)
 
 # --- Vector index.
 VECTOR_BACKEND = env.str("VECTOR_BACKEND", default="embedded")  # "embedded" or "qdrant"

@@ -4,7 +4,7 @@
     (in the image: entrypoint.sh download-models [NAME[@REVISION] ...])
 
 Fetches the configured models (CLIP_MODEL at CLIP_MODEL_REVISION, TEXT_MODEL,
-RERANK_LOCAL_MODEL) and any extra ones named as arguments: before a `reindex --model`
+RERANK_LOCAL_MODEL, DETECTOR_MODEL at DETECTOR_MODEL_REVISION when DETECTOR_ENABLED) and any extra ones named as arguments: before a `reindex --model`
 upgrade, every pod that encodes needs the next model on its volume too.
 
 Run once per models volume (a compose one-shot, a Kubernetes init container or Job); web and
@@ -43,6 +43,12 @@ def models_to_fetch(settings: Any, extra: Sequence[str] = ()) -> list[tuple[str,
         (settings.CLIP_MODEL, settings.CLIP_MODEL_REVISION or None),
         (settings.TEXT_MODEL, None),  # empty: the bundled all-MiniLM-L6-v2 package
         (settings.RERANK_LOCAL_MODEL, None),
+        (
+            getattr(settings, "DETECTOR_MODEL", "")
+            if getattr(settings, "DETECTOR_ENABLED", False)
+            else "",
+            getattr(settings, "DETECTOR_MODEL_REVISION", "") or None,
+        ),
         *(parse_model(spec) for spec in extra),
     ]
     fetch: list[tuple[str, str | None]] = []

@@ -33,6 +33,8 @@ def storefront(request: HttpRequest) -> HttpResponse:
     rerank_enabled = bool(settings.RERANK_ENABLED)
     config = {
         "searchUrl": reverse("search"),
+        "detectUrl": reverse("search-detect"),
+        "detectEnabled": bool(settings.DETECTOR_ENABLED),
         # "{id}" is filled in by the page; reverse() needs a number to build the pattern.
         "similarUrl": reverse("product-similar", kwargs={"product_id": 0}).replace("/0/", "/{id}/"),
         "rerankEnabled": rerank_enabled,

@@ -1,10 +1,12 @@
 from django.urls import path
 
+from search.api.detect import SearchDetectApi
 from search.api.search import SearchApi
 from search.api.similar import ProductSimilarApi
 
 urlpatterns = [
     path("search/", SearchApi.as_view(), name="search"),
+    path("search/detect/", SearchDetectApi.as_view(), name="search-detect"),
     path(
         "products/<int:product_id>/similar/",
         ProductSimilarApi.as_view(),

@@ -19,7 +19,7 @@ MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
 
 
 @pytest.fixture(autouse=True)
-def _api_under_test(db, clip_settings, settings):
+def _api_under_test(db, clip_settings, detector_settings, settings):
     # Throttling is tested on its own; here it would only turn generated requests into 429s.
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,

@@ -1,6 +1,8 @@
 """Runs a validated query for an API view: throttled re-ranking, errors as 4xx/503, metrics."""
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.request import Request
@@ -19,6 +21,29 @@ from search.vector_index.base import VectorStoreUnavailable
 logger = logging.getLogger(__name__)
 
 
+@contextmanager
+def search_errors(unavailable: str = "Photo search") -> Iterator[None]:
+    """A search's failures as the API answers them: 400 naming the field, or 503 saying what
+    is missing (``unavailable`` names the feature a missing model switches off)."""
+    try:
+        yield
+    except SearchInputError as exc:
+        raise ValidationError({exc.field: str(exc)}) from None
+    except VectorStoreUnavailable as exc:
+        logger.warning("vector store unavailable: %s", exc)
+        raise ServiceUnavailable(
+            "The search index is not answering right now; try again shortly."
+        ) from None
+    except ModelUnavailable as exc:
+        raise ServiceUnavailable(f"{unavailable} is not available on this server: {exc}") from None
+
+
+def record_stages(query_type: str, stages: dict[str, float]) -> None:
+    SEARCHES.labels(query_type=query_type).inc()
+    for stage, milliseconds in stages.items():
+        SEARCH_STAGE_SECONDS.labels(stage=stage).observe(milliseconds / 1000)
+
+
 def run_search(
     query: SearchQuery,
     *,
@@ -31,24 +56,13 @@ def run_search(
         raise Throttled(
             detail="Too many re-ranked searches; try again shortly or search without rerank."
         )
-    try:
+    with search_errors():
         outcome = search(query)
         if rerank:
             rerank_outcome(query, outcome)
         else:
             outcome.rerank_reason = "not requested"
-    except SearchInputError as exc:
-        raise ValidationError({exc.field: str(exc)}) from None
-    except VectorStoreUnavailable as exc:
-        logger.warning("vector store unavailable: %s", exc)
-        raise ServiceUnavailable(
-            "The search index is not answering right now; try again shortly."
-        ) from None
-    except ModelUnavailable as exc:
-        raise ServiceUnavailable(f"Photo search is not available on this server: {exc}") from None
     if decode_ms is not None:
         outcome.stages = {"decode": round(decode_ms, 3), **outcome.stages}
-    SEARCHES.labels(query_type=outcome.query_type).inc()
-    for stage, milliseconds in outcome.stages.items():
-        SEARCH_STAGE_SECONDS.labels(stage=stage).observe(milliseconds / 1000)
+    record_stages(outcome.query_type, outcome.stages)
     return Response(render_outcome(outcome, limit=query.limit, offset=query.offset))

@@ -1,6 +1,5 @@
 """``POST /api/v1/search/``: search by text, by photo (multipart), or both."""
 
-import time
 from typing import cast
 
 from drf_spectacular.utils import extend_schema
@@ -11,17 +10,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.intake import ImageRejected, decode_query_image, read_upload
 from config.parsers import JSONParser, loads_limited
-from search.api.execute import run_search
+from search.api.execute import run_search, search_errors
+from search.api.look import LOOK_OR_SEARCH, SEARCH_EXAMPLES, run_look
 from search.api.serializers import (
     SearchInputSerializer,
-    SearchOutputSerializer,
     SearchPhotoInputSerializer,
     filter_from,
 )
 from search.api.throttles import SearchPhotoThrottle, SearchTextThrottle
-from search.api.uploads import photo_decode_slot, photo_upload_handlers
+from search.api.uploads import decode_photo, photo_upload_handlers
+from search.query.regions import crop_image, decode_edge_for
 from search.query.service import image_fingerprint
 from search.query.types import SearchQuery
 
@@ -44,11 +43,14 @@ class SearchApi(APIView):
             "application/json": SearchInputSerializer,
             "multipart/form-data": SearchPhotoInputSerializer,
         },
-        responses={200: SearchOutputSerializer},
+        responses={200: LOOK_OR_SEARCH},
         description=(
             "JSON for a text query; multipart with `image` (and optional `text`, `text_weight`) for a photo "
-            "or hybrid query. In multipart, `filters` and `weights` are JSON strings."
+            "or hybrid query. In multipart, `filters` and `weights` are JSON strings. With `crop` only "
+            "that part of the photo is searched; with `look` the items in the photo are detected and "
+            "each gets its own group of results (the answer is then a look, not a result list)."
         ),
+        examples=SEARCH_EXAMPLES,
     )
     def post(self, request: Request) -> Response:
         try:
@@ -60,7 +62,9 @@ class SearchApi(APIView):
         if not isinstance(data, dict):
             raise ValidationError({"body": "Expected a JSON object."})
         upload = request.FILES.get("image") if is_multipart else None
-        serializer = SearchInputSerializer(data=data, context={"has_image": upload is not None})
+        serializer = SearchInputSerializer(
+            data=data, context={"has_image": upload is not None, "multipart": is_multipart}
+        )
         serializer.is_valid(raise_exception=True)
         values = serializer.validated_data
         text = (values.get("text") or "").strip() or None
@@ -70,19 +74,20 @@ class SearchApi(APIView):
         image = None
         fingerprint = ""
         decode_ms = None
+        crop = values.get("crop")
         if upload is not None:
             # The shopper's photo is read into memory, checked and decoded there; it is never
             # written to disk, storage or logs.
-            started = time.perf_counter()
-            with photo_decode_slot():
-                try:
-                    content = read_upload(upload)
-                    image = decode_query_image(content)
-                except ImageRejected as exc:
-                    raise ValidationError({"image": exc.detail}) from None
-                fingerprint = image_fingerprint(content)
-                del content
-            decode_ms = (time.perf_counter() - started) * 1000
+            image, content, decode_ms = decode_photo(
+                upload, min_edge=decode_edge_for(crop, look=values["look"])
+            )
+            fingerprint = image_fingerprint(content)
+            del content
+            if crop is not None:
+                with search_errors():
+                    image = crop_image(image, crop)
+                # The same photo cropped differently is another query to the caches.
+                fingerprint = f"{fingerprint}:{','.join(map(str, crop.as_list()))}"
 
         query = SearchQuery(
             text=text,
@@ -97,6 +102,8 @@ class SearchApi(APIView):
             image_fingerprint=fingerprint,
             correct=values["typo_tolerance"],
         )
+        if values["look"]:
+            return run_look(query, decode_ms=decode_ms or 0.0)
         return run_search(
             query, rerank=values["rerank"], request=request, view=self, decode_ms=decode_ms
         )

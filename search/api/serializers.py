@@ -5,6 +5,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 from config.validation import PlainTextField
+from search.api.regions import CropField, FormBooleanField
 from search.query.types import ResultItem, SearchOutcome
 from search.vector_index.base import SearchFilter
 
@@ -114,6 +115,14 @@ class SearchInputSerializer(serializers.Serializer):
             "response's `corrected`); false searches the words as typed."
         ),
     )
+    crop = CropField(required=False)
+    look = FormBooleanField(
+        default=False,
+        help_text=(
+            "Shop the look: detect the items in the photo and answer one group of results per "
+            "item (filters, text and limit apply to each); needs an image."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -122,6 +131,19 @@ class SearchInputSerializer(serializers.Serializer):
     def validate(self, attrs):
         if attrs.get("text_weight") is not None and not self.context.get("has_image"):
             raise ValidationError({"text_weight": "text_weight needs both a text and an image."})
+        for name in ("crop", "look"):
+            if attrs.get(name) and not self.context.get("has_image"):
+                raise ValidationError(
+                    {name: f"{name} needs a photo: send it as multipart `image`."}
+                )
+        if attrs.get("crop") and attrs.get("look"):
+            raise ValidationError(
+                {
+                    "look": "look detects its own boxes in the whole photo: send crop or look, not both."
+                }
+            )
+        if attrs.get("look") and attrs.get("rerank"):
+            raise ValidationError({"rerank": "rerank is not available with look."})
         return attrs
 
 
@@ -227,7 +249,7 @@ def filter_from(data: dict) -> SearchFilter:
     )
 
 
-def _result(item: ResultItem) -> dict:
+def result_dict(item: ResultItem) -> dict:
     product = item.product
     assert product is not None  # hydrate() drops items without a product
     return {
@@ -253,7 +275,7 @@ def _result(item: ResultItem) -> dict:
 def render_outcome(outcome: SearchOutcome, *, limit: int, offset: int) -> dict:
     return {
         "query_type": outcome.query_type,
-        "results": [_result(item) for item in outcome.items],
+        "results": [result_dict(item) for item in outcome.items],
         "total": outcome.total,
         "limit": limit,
         "offset": offset,

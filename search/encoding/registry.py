@@ -12,13 +12,16 @@ from typing import Any
 
 from django.conf import settings
 
+from search.encoding.base import ModelUnavailable
 from search.encoding.clip import ClipEncoder
+from search.encoding.detector import ObjectDetector
 from search.encoding.text import TextEncoder
 
 _lock = threading.Lock()
 _clip_encoder: tuple[tuple[Any, ...], ClipEncoder] | None = None
 _text_encoder: tuple[str, TextEncoder] | None = None
 _other_clip_encoders: dict[str, ClipEncoder] = {}
+_detector: tuple[tuple[Any, ...], ObjectDetector] | None = None
 
 
 def _clip_from_settings(model_name: str, revision: str | None) -> ClipEncoder:
@@ -74,6 +77,41 @@ def get_text_encoder() -> TextEncoder:
         return _text_encoder[1]
 
 
+def get_detector() -> ObjectDetector:
+    """The process's object detector, built from settings (loaded on first use); raises
+    ModelUnavailable, naming the setting, when detection is switched off."""
+    global _detector
+    if not settings.DETECTOR_ENABLED:
+        raise ModelUnavailable(
+            "object detection is switched off on this server (DETECTOR_ENABLED=false); a "
+            "drawn crop still works."
+        )
+    key = (
+        settings.DETECTOR_MODEL,
+        settings.DETECTOR_MODEL_REVISION,
+        settings.DETECTOR_DEVICE,
+        settings.DETECT_SCORE_THRESHOLD,
+        settings.DETECT_NMS_IOU,
+        settings.DETECT_MAX_BOXES,
+        settings.DETECTOR_PROMPTS,
+    )
+    with _lock:
+        if _detector is None or _detector[0] != key:
+            _detector = (
+                key,
+                ObjectDetector(
+                    settings.DETECTOR_MODEL,
+                    settings.DETECTOR_MODEL_REVISION or None,
+                    device=settings.DETECTOR_DEVICE,
+                    score_threshold=settings.DETECT_SCORE_THRESHOLD,
+                    iou_threshold=settings.DETECT_NMS_IOU,
+                    max_boxes=settings.DETECT_MAX_BOXES,
+                    prompts=tuple(settings.DETECTOR_PROMPTS.split(",")),
+                ),
+            )
+        return _detector[1]
+
+
 def forget_other_clip_encoders() -> None:
     """Drop the encoders of other models (after a switch; tests)."""
     with _lock:
@@ -82,8 +120,9 @@ def forget_other_clip_encoders() -> None:
 
 def reset_encoders() -> None:
     """Forget the process's encoders (tests; a settings change)."""
-    global _clip_encoder, _text_encoder
+    global _clip_encoder, _text_encoder, _detector
     with _lock:
         _clip_encoder = None
         _text_encoder = None
+        _detector = None
         _other_clip_encoders.clear()

@@ -382,6 +382,23 @@ def test_models_to_fetch_lists_each_hub_model_once():
     assert module.models_to_fetch(config) == [("org/clip", None), ("org/text", None)]
 
 
+def test_models_to_fetch_includes_the_detector_when_it_is_on():
+    module = _load_download_models()
+    config = SimpleNamespace(
+        CLIP_MODEL="org/clip",
+        CLIP_MODEL_REVISION="",
+        TEXT_MODEL="",
+        RERANK_LOCAL_MODEL="",
+        DETECTOR_ENABLED=True,
+        DETECTOR_MODEL="org/detector",
+        DETECTOR_MODEL_REVISION="abc",
+    )
+
+    assert module.models_to_fetch(config) == [("org/clip", None), ("org/detector", "abc")]
+    config.DETECTOR_ENABLED = False
+    assert module.models_to_fetch(config) == [("org/clip", None)]
+
+
 def test_extra_models_can_be_fetched_ahead_of_an_upgrade():
     module = _load_download_models()
     config = SimpleNamespace(

@@ -2,6 +2,8 @@
 // Plain ES module, no build step. The query and filters live in the URL so a search can be
 // shared and reloaded; a photo cannot travel in a URL, so a reload says so and keeps the rest.
 
+import { PhotoStage, parseCrop, renderLook } from "./regions.js";
+
 const config = JSON.parse(document.getElementById("storefront-config").textContent);
 const $ = (id) => document.getElementById(id);
 
@@ -50,9 +52,11 @@ const el = {
   grid: $("grid"),
   loadMore: $("load-more"),
   dropOverlay: $("drop-overlay"),
+  lookGroups: $("look-groups"),
 };
 
 const PAGE_SIZE = config.pageSize || 24;
+const LOOK_ROW = 8; // results per detected item in "shop the look"
 const FACET_VISIBLE = 8; // longer lists get a "show more" button
 const SHRINK_ABOVE_BYTES = 2_000_000; // phone photos are often 3-8 MB; the model needs far less
 const MAX_SIDE = 1600;
@@ -69,7 +73,30 @@ const state = {
   textWeight: 50, // percent of words in a words+photo search
   photo: null, // a File, in memory only
   asTyped: false, // the shopper chose "search instead for" their own words: no typo correction
+  crop: null, // [x0, y0, x1, y1] of the photo, normalised (regions.js)
+  look: false, // shop the look: one row of results per detected item
 };
+
+// The photo, large, with detected items to tap and a crop box to draw (regions.js).
+const stage = new PhotoStage({
+  root: $("photo-stage"),
+  detectUrl: config.detectUrl,
+  detectEnabled: config.detectEnabled,
+  headers: () => csrfHeaders(),
+  onCrop: (box) => searchRegion(box),
+  onLook: () => {
+    state.look = true;
+    state.crop = null;
+    stage.setBox(null);
+    newSearch();
+  },
+  onWhole: () => {
+    state.crop = null;
+    state.look = false;
+    newSearch();
+  },
+});
+$("crop-keyboard").addEventListener("click", () => stage.startKeyboardBox());
 
 let rememberedPhoto = null; // lets Back/Forward return to a photo search in this tab
 let preparedUpload = null; // {photo, promise}: the (possibly shrunk) file sent for `photo`
@@ -176,6 +203,8 @@ function readUrl() {
   const hadPhoto = params.get("photo") === "1";
   // Back/Forward inside this tab can still use the photo; a fresh load cannot.
   state.photo = hadPhoto && rememberedPhoto ? rememberedPhoto : null;
+  state.crop = state.photo ? parseCrop(params.get("crop")) : null;
+  state.look = Boolean(state.photo) && !state.crop && params.get("look") === "1";
   return { photoLost: hadPhoto && !state.photo };
 }
 
@@ -194,6 +223,8 @@ function urlFor() {
     if (state.photo) {
       params.set("photo", "1"); // a marker only: the photo itself stays in this tab
       if (state.q) params.set("tw", String(state.textWeight));
+      if (state.crop) params.set("crop", state.crop.join(","));
+      if (state.look) params.set("look", "1");
     }
   }
   const query = params.toString();
@@ -249,6 +280,8 @@ function updateFilterCount() {
 }
 
 function showPhoto() {
+  if (state.photo) stage.show(state.photo, state.crop);
+  else stage.hide();
   if (!state.photo) {
     el.preview.hidden = true;
     if (photoUrl) URL.revokeObjectURL(photoUrl);
@@ -328,10 +361,12 @@ async function buildRequest(offset) {
       body.append("text_weight", String(state.textWeight / 100));
     }
     body.append("filters", JSON.stringify(filtersPayload()));
-    body.append("limit", String(PAGE_SIZE));
+    body.append("limit", String(state.look ? LOOK_ROW : PAGE_SIZE)); // a look: a row per item
     body.append("offset", String(offset));
-    body.append("rerank", rerank ? "true" : "false");
+    body.append("rerank", rerank && !state.look ? "true" : "false");
     if (state.q && state.asTyped) body.append("typo_tolerance", "false");
+    if (state.crop) body.append("crop", state.crop.join(","));
+    if (state.look) body.append("look", "true");
     return [config.searchUrl, { method: "POST", body, headers: { Accept: "application/json", ...csrfHeaders() } }];
   }
   const fields = { text: state.q, filters: filtersPayload(), limit: PAGE_SIZE, offset, rerank };
@@ -434,6 +469,11 @@ function renderSimilarBanner() {
 }
 
 function render(body, append) {
+  el.lookGroups.hidden = true;
+  if (body.query_type === "look") {
+    renderLookPage(body);
+    return;
+  }
   el.grid.removeAttribute("aria-busy");
   el.grid.classList.remove("loading");
   el.loadMore.disabled = false;
@@ -672,19 +712,44 @@ function showIntro(message = "") {
   renderNotices([]);
 }
 
+function renderLookPage(body) {
+  el.grid.removeAttribute("aria-busy");
+  el.grid.classList.remove("loading");
+  el.grid.replaceChildren();
+  el.loadMore.hidden = true;
+  const found = renderLook(el.lookGroups, body, card, searchRegion);
+  shown = found;
+  renderNotices(body.notices || []);
+  el.status.textContent = body.groups.length
+    ? `Shop the look: ${body.groups.length === 1 ? "1 item" : `${body.groups.length} items`} found in your photo`
+    : "No separate items were found in your photo.";
+}
+
+function searchRegion(box) {
+  state.crop = box;
+  state.look = false;
+  stage.show(state.photo, state.crop);
+  newSearch();
+}
+
 function setPhoto(file) {
   if (!file) return;
   state.photo = file;
+  state.crop = null;
+  state.look = false;
   rememberedPhoto = file;
   state.similar = null;
   state.q = el.q.value.trim();
   showPhoto();
+  stage.detect(uploadFor(file));
   updateWeightRow();
   newSearch();
 }
 
 function clearPhoto() {
   state.photo = null;
+  state.crop = null;
+  state.look = false;
   rememberedPhoto = null;
   preparedUpload = null;
   showPhoto();
