@@ -28,35 +28,16 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.parse
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.scratch import scratch_database  # noqa: E402 - after the path is set
+
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def scratch_database(root: Path):
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        return f"sqlite:///{root / 'bench.sqlite3'}", lambda: None, "SQLite"
-    import psycopg
-
-    parts = urllib.parse.urlsplit(url)
-    name = f"bench_understanding_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}")), drop, f"PostgreSQL ({name})"
 
 
 def pct(values: list[float], q: float) -> float:
@@ -75,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         args.products, args.queries = 2_000, 40
 
     with tempfile.TemporaryDirectory(prefix="bench-understanding-") as tmp:
-        url, drop, label = scratch_database(Path(tmp))
+        url, drop, label = scratch_database("bench_understanding", Path(tmp))
         os.environ["DATABASE_URL"] = url
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
         try:
