@@ -8,7 +8,8 @@ encoder); ``clip_encoder_for`` serves a collection built by another CLIP model o
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.conf import settings
 
@@ -18,10 +19,19 @@ from search.encoding.detector import ObjectDetector
 from search.encoding.text import TextEncoder
 
 _lock = threading.Lock()
-_clip_encoder: tuple[tuple[Any, ...], ClipEncoder] | None = None
-_text_encoder: tuple[str, TextEncoder] | None = None
+# role ("clip", "text", "detector") -> (the settings it was built from, the model object)
+_from_settings: dict[str, tuple[Any, Any]] = {}
 _other_clip_encoders: dict[str, ClipEncoder] = {}
-_detector: tuple[tuple[Any, ...], ObjectDetector] | None = None
+T = TypeVar("T")
+
+
+def _for_settings(role: str, key: Any, build: Callable[[], T]) -> T:
+    """The process's model for a role, built again when the settings it came from change."""
+    with _lock:
+        current = _from_settings.get(role)
+        if current is None or current[0] != key:
+            current = _from_settings[role] = (key, build())
+        return current[1]
 
 
 def _clip_from_settings(model_name: str, revision: str | None) -> ClipEncoder:
@@ -37,7 +47,6 @@ def _clip_from_settings(model_name: str, revision: str | None) -> ClipEncoder:
 
 def get_clip_encoder() -> ClipEncoder:
     """The process's CLIP encoder, built from settings (loaded on first use)."""
-    global _clip_encoder
     key = (
         settings.CLIP_MODEL,
         settings.CLIP_MODEL_REVISION,
@@ -46,13 +55,9 @@ def get_clip_encoder() -> ClipEncoder:
         settings.EMBED_BATCH_SIZE,
         settings.CLIP_DEVICE,
     )
-    with _lock:
-        if _clip_encoder is None or _clip_encoder[0] != key:
-            _clip_encoder = (
-                key,
-                _clip_from_settings(settings.CLIP_MODEL, settings.CLIP_MODEL_REVISION),
-            )
-        return _clip_encoder[1]
+    return _for_settings(
+        "clip", key, lambda: _clip_from_settings(settings.CLIP_MODEL, settings.CLIP_MODEL_REVISION)
+    )
 
 
 def clip_encoder_for(model_name: str, revision: str) -> ClipEncoder:
@@ -70,17 +75,12 @@ def clip_encoder_for(model_name: str, revision: str) -> ClipEncoder:
 
 def get_text_encoder() -> TextEncoder:
     """The process's text encoder, built from settings.TEXT_MODEL (loaded on first use)."""
-    global _text_encoder
-    with _lock:
-        if _text_encoder is None or _text_encoder[0] != settings.TEXT_MODEL:
-            _text_encoder = (settings.TEXT_MODEL, TextEncoder(settings.TEXT_MODEL))
-        return _text_encoder[1]
+    return _for_settings("text", settings.TEXT_MODEL, lambda: TextEncoder(settings.TEXT_MODEL))
 
 
 def get_detector() -> ObjectDetector:
     """The process's object detector, built from settings (loaded on first use); raises
     ModelUnavailable, naming the setting, when detection is switched off."""
-    global _detector
     if not settings.DETECTOR_ENABLED:
         raise ModelUnavailable(
             "object detection is switched off on this server (DETECTOR_ENABLED=false); a "
@@ -95,21 +95,19 @@ def get_detector() -> ObjectDetector:
         settings.DETECT_MAX_BOXES,
         settings.DETECTOR_PROMPTS,
     )
-    with _lock:
-        if _detector is None or _detector[0] != key:
-            _detector = (
-                key,
-                ObjectDetector(
-                    settings.DETECTOR_MODEL,
-                    settings.DETECTOR_MODEL_REVISION or None,
-                    device=settings.DETECTOR_DEVICE,
-                    score_threshold=settings.DETECT_SCORE_THRESHOLD,
-                    iou_threshold=settings.DETECT_NMS_IOU,
-                    max_boxes=settings.DETECT_MAX_BOXES,
-                    prompts=tuple(settings.DETECTOR_PROMPTS.split(",")),
-                ),
-            )
-        return _detector[1]
+    return _for_settings(
+        "detector",
+        key,
+        lambda: ObjectDetector(
+            settings.DETECTOR_MODEL,
+            settings.DETECTOR_MODEL_REVISION or None,
+            device=settings.DETECTOR_DEVICE,
+            score_threshold=settings.DETECT_SCORE_THRESHOLD,
+            iou_threshold=settings.DETECT_NMS_IOU,
+            max_boxes=settings.DETECT_MAX_BOXES,
+            prompts=tuple(settings.DETECTOR_PROMPTS.split(",")),
+        ),
+    )
 
 
 def forget_other_clip_encoders() -> None:
@@ -120,9 +118,6 @@ def forget_other_clip_encoders() -> None:
 
 def reset_encoders() -> None:
     """Forget the process's encoders (tests; a settings change)."""
-    global _clip_encoder, _text_encoder, _detector
     with _lock:
-        _clip_encoder = None
-        _text_encoder = None
-        _detector = None
+        _from_settings.clear()
         _other_clip_encoders.clear()
