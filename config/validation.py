@@ -30,6 +30,13 @@ class PlainTextField(serializers.CharField):
         super().__init__(**kwargs)
         self.validators.append(refuse_control_characters)
 
+    def to_internal_value(self, data: Any) -> str:
+        # DRF checks max_length after trimming whitespace; the schema's maxLength speaks of the
+        # value as sent, so a value that is too long only because of its padding is refused too.
+        if self.max_length is not None and isinstance(data, str) and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
 
 def control_character_path(value: Any, path: str = "") -> str | None:
     """Where inside a JSON value (a key or a string) a control character is; None if nowhere."""

@@ -60,3 +60,16 @@ def test_tabs_and_line_breaks_are_text(merchant_client, product):
 def test_control_characters_are_refused_in_search_text(client):
     response = client.post("/api/v1/search/", {"text": "coat\x04"}, format="json")
     assert assert_json_error(response, 400)["detail"].startswith("text:")
+
+
+@pytest.mark.parametrize("fmt", ["json", "multipart"])
+def test_search_text_longer_than_the_schema_allows_is_refused_even_when_padded(client, fmt):
+    # DRF trims before it counts; the schema's maxLength counts the value as sent.
+    padded = "\r" + "0" * 500
+    response = client.post("/api/v1/search/", {"text": padded}, format=fmt)
+    assert assert_json_error(response, 400)["detail"].startswith("text:")
+
+
+def test_search_text_at_the_limit_is_accepted(client):
+    response = client.post("/api/v1/search/", {"text": "a" * 500}, format="json")
+    assert response.status_code == 200, response.content
