@@ -49,9 +49,13 @@ Measured in the same run:
                   against the default fused query, alternating, fresh words each time
   concurrency     4 clients (threads) for --duration seconds per query kind: requests/s,
                   p50/p95
+  understanding   text queries with SEARCH_QUERY_UNDERSTANDING off and on (identifier lookup,
+                  typo correction, recognised words): one server per block, blocks alternating
+                  off, on, off, on, the same queries in each
 
 Targets: the endpoint adds <= 10 ms p50 to the sum of its stages (encoder alone +
-vector_search + hydrate); the text legs add <= 10 ms p50 to a text search. Figures, never
+vector_search + hydrate); the text legs add <= 10 ms p50 to a text search; query understanding adds <= 3 ms
+p50 to a text search. Figures, never
 timed assertions. --quick: a few hundred products and a tiny CLIP (a smoke run, ~30 s).
 """
 
@@ -91,6 +95,7 @@ from bench.scratch import scratch_database  # noqa: E402
 SEARCH_PATH = "/api/v1/search/"
 TARGET_OVERHEAD_MS = 10.0
 TARGET_TEXT_LEGS_MS = 10.0
+TARGET_UNDERSTANDING_MS = 3.0
 IMAGE_FILES = 8  # real JPEGs in the media folder that the image rows point at
 PHOTOS = 12  # distinct shopper photos, 640x480
 IMAGE_ONLY = {"image": 1, "text": 0, "keywords": 0}
@@ -1126,6 +1131,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         server.stop()
         server = None
+        log("query understanding off and on: one server per block, the same text queries")
+        understanding = understanding_on_off(server_env, root, queries.take(n), w)
         load_after = os.getloadavg()[0]
 
         # --- report
@@ -1329,6 +1336,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"text legs add: {legs_cost:.1f} ms p50 wall ({took_cost:.1f} ms p50 took_ms)")
         print()
 
+        understanding_cost = print_understanding(understanding, n)
+        print()
+
         print("== targets")
 
         def target(label: str, value: float, limit: float) -> None:
@@ -1346,6 +1356,11 @@ def main(argv: list[str] | None = None) -> int:
             legs_cost,
             TARGET_TEXT_LEGS_MS,
         )
+        target(
+            f"query understanding adds <= {TARGET_UNDERSTANDING_MS:.0f} ms p50 to a text search",
+            understanding_cost,
+            TARGET_UNDERSTANDING_MS,
+        )
         rps = ", ".join(f"{k} {len(s) / e:.1f}" for k, (s, e) in concurrent.items())
         print(f"requests/s with {args.clients} clients: {rps}")
         print(f"total run time {time.perf_counter() - run_started:.0f} s ({db_vendor})")
@@ -1362,6 +1377,65 @@ def main(argv: list[str] | None = None) -> int:
             log(f"kept {root}")
         else:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def understanding_on_off(
+    server_env: dict[str, str], root: Path, texts: list[tuple[str, str]], warmup: int
+) -> dict[str, list[Sample]]:
+    """Text search with SEARCH_QUERY_UNDERSTANDING off and on (a process-wide setting, so one
+    server per block), blocks alternating off, on, off, on so that drifting load hits both.
+    Every block sends the same queries: each server starts with an empty embedding cache, so
+    the only difference between blocks is the understanding step."""
+    samples: dict[str, list[Sample]] = {"off": [], "on": []}
+    for mode in ("off", "on", "off", "on"):
+        port = free_port()
+        env = {
+            **server_env,
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "SEARCH_QUERY_UNDERSTANDING": "true" if mode == "on" else "false",
+        }
+        server = Server(env, port, root / f"server-understanding-{mode}.log")
+        try:
+            server.wait_ready()
+            client = Client(port)
+            for text, category in texts[:warmup]:
+                client.post(*json_body(f"warm {text}", category))
+            samples[mode] += [client.post(*json_body(*query)) for query in texts]
+            client.close()
+        finally:
+            server.stop()
+    return samples
+
+
+def print_understanding(samples: dict[str, list[Sample]], n: int) -> float:
+    print(
+        f"== query understanding off vs on: text search, blocks off/on/off/on, N = {n} per block (ms)"
+    )
+    widths = [9, 9, 9, 15]
+    print(row("mode", ["wall p50", "wall p95", "took p50", "understand p50"], widths))
+    for mode, values in samples.items():
+        walls = [s.wall_ms for s in values]
+        understand = [s.stages.get("understand", 0.0) for s in values]
+        print(
+            row(
+                mode,
+                [
+                    ms(pct(walls, 50)),
+                    ms(pct(walls, 95)),
+                    ms(pct([s.took_ms for s in values], 50)),
+                    ms(pct(understand, 50)),
+                ],
+                widths,
+            )
+        )
+    cost = pct([s.wall_ms for s in samples["on"]], 50) - pct(
+        [s.wall_ms for s in samples["off"]], 50
+    )
+    took = pct([s.took_ms for s in samples["on"]], 50) - pct(
+        [s.took_ms for s in samples["off"]], 50
+    )
+    print(f"query understanding adds: {cost:.1f} ms p50 wall ({took:.1f} ms p50 took_ms)")
+    return cost
 
 
 def clip_label(args) -> str:
