@@ -201,7 +201,8 @@ EMBED_BATCH_SIZE = env.int("EMBED_BATCH_SIZE", default=16)
 TEXT_MODEL = env.str("TEXT_MODEL", default="")  # empty: the bundled all-MiniLM-L6-v2
 # Object detection for crops, taps and "shop the look" (search/encoding/detector.py): a
 # closed-set detector (YOLOS, DETR) as trained, or an open-vocabulary one (OWLv2, Grounding
-# DINO) prompted with DETECTOR_PROMPTS. Off: the storefront keeps the manual crop.
+# DINO) prompted with DETECTOR_PROMPTS or the category names. Off: the storefront keeps the
+# manual crop.
 DETECTOR_ENABLED = env.bool("DETECTOR_ENABLED", default=True)
 DETECTOR_MODEL = env.str("DETECTOR_MODEL", default="hustvl/yolos-tiny")
 DETECTOR_MODEL_REVISION = env.str(
@@ -212,6 +213,9 @@ DETECTOR_PROMPTS = env.str("DETECTOR_PROMPTS", default="")  # comma-separated, o
 DETECT_MAX_BOXES = env.int("DETECT_MAX_BOXES", default=6)
 DETECT_SCORE_THRESHOLD = env.float("DETECT_SCORE_THRESHOLD", default=0.5)
 DETECT_NMS_IOU = env.float("DETECT_NMS_IOU", default=0.5)
+# An open-vocabulary detector without DETECTOR_PROMPTS looks for the names of the shop's largest
+# categories, at most this many (each is encoded by the detector's text tower on every photo).
+DETECT_MAX_PROMPTS = env.int("DETECT_MAX_PROMPTS", default=24)
 
 # --- Vector index.
 VECTOR_BACKEND = env.str("VECTOR_BACKEND", default="embedded")  # "embedded" or "qdrant"

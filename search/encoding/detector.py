@@ -7,8 +7,8 @@ or a local directory). Two kinds are understood:
 * closed-set detectors (DETR, YOLOS, Conditional/Deformable DETR, ...) through
   ``AutoModelForObjectDetection``, used with the labels they were trained on;
 * open-vocabulary ones (OWLv2, OWL-ViT, Grounding DINO) through
-  ``AutoModelForZeroShotObjectDetection``, prompted with ``DETECTOR_PROMPTS`` (the shop's own
-  words for what it sells).
+  ``AutoModelForZeroShotObjectDetection``, prompted with the words the caller passes (the
+  query layer passes ``DETECTOR_PROMPTS`` when set, else the shop's own category names).
 
 Whatever the model, the answer is bounded the same way: a score threshold, non-maximum
 suppression across labels (two labels for one handbag are one item to a shopper), no box
@@ -154,11 +154,6 @@ class ObjectDetector(InferenceModel):
         import torch
 
         model, processor, zero_shot = self._fetch()
-        if zero_shot and not self.prompts:
-            raise ModelUnavailable(
-                f"DETECTOR_MODEL {self.model_name!r} is open-vocabulary and needs words to look "
-                "for: set DETECTOR_PROMPTS (e.g. 'dress,handbag,shoe,lamp,chair')."
-            )
         if self.device_setting == "auto":
             self.device = "cuda" if torch.cuda.is_available() else "cpu"
         elif self.device_setting.startswith("cuda") and not torch.cuda.is_available():
@@ -215,15 +210,24 @@ class ObjectDetector(InferenceModel):
 
     # --- detecting ------------------------------------------------------------------------
 
-    def detect(self, image: Image.Image) -> list[Detection]:
-        """Items in the photo, best first, bounded as the module docstring says."""
+    def detect(self, image: Image.Image, words: Sequence[str] = ()) -> list[Detection]:
+        """Items in the photo, best first, bounded as the module docstring says. ``words`` are
+        what an open-vocabulary model looks for (``prompts`` when none are given); a
+        closed-set model ignores them."""
         import torch
 
         self.load()
+        words = tuple(words) or self.prompts
+        if self.zero_shot and not words:
+            raise ModelUnavailable(
+                f"DETECTOR_MODEL {self.model_name!r} is open-vocabulary and needs words to look "
+                "for: set DETECTOR_PROMPTS (e.g. 'dress,handbag,shoe,lamp,chair') or give the "
+                "products categories."
+            )
         image = image if image.mode == "RGB" else image.convert("RGB")
         width, height = image.size
         with torch.inference_mode():
-            boxes, scores, labels = self._raw_detections(image)
+            boxes, scores, labels = self._raw_detections(image, words)
         if not len(scores):
             return []
         boxes = np.clip(boxes, 0, [width, height, width, height])
@@ -245,12 +249,14 @@ class ObjectDetector(InferenceModel):
             for k in kept
         ]
 
-    def _raw_detections(self, image: Image.Image) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    def _raw_detections(
+        self, image: Image.Image, prompts: Sequence[str]
+    ) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """Boxes (x0, y0, x1, y1 in pixels), scores and label names, before any bounding;
         the model's own threshold is left at 0 so that ours is the only one."""
         width, height = image.size
         if self.zero_shot:
-            words = list(self.prompts)
+            words = list(prompts)
             inputs = self._processor(text=[words], images=[image], return_tensors="pt")
             outputs = self._model(**inputs.to(self.device))
             # OWLv2 pads the photo to a square before it looks: boxes are in that square.

@@ -11,12 +11,14 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 
+from django.conf import settings
 from PIL import Image
 
 from search.encoding.detector import Detection, ObjectDetector
 from search.query.regions import MIN_CROP_PIXELS, box_of, crop_image, pixel_rect
-from search.query.service import search
+from search.query.service import facets_for, search
 from search.query.types import SearchOutcome, SearchQuery
+from search.query.vocabulary import vocabulary_for
 
 NO_ITEMS_NOTICE = (
     "No separate items were found in this photo; search the whole photo, or draw a box "
@@ -35,6 +37,7 @@ class LookOutcome:
     groups: list[LookGroup]
     model: str
     stages: dict[str, float]
+    facets: dict  # of the request's filters: the same for every group
     notices: list[str] = field(default_factory=list)
 
     @property
@@ -42,10 +45,20 @@ class LookOutcome:
         return round(sum(self.stages.values()), 2)
 
 
+def detector_words(detector: ObjectDetector) -> tuple[str, ...]:
+    """What an open-vocabulary detector looks for: DETECTOR_PROMPTS when set, else the names
+    of the shop's largest categories (at most DETECT_MAX_PROMPTS: every word is encoded on each
+    photo), so that the detector follows the catalogue without a second list to keep."""
+    detector.load()
+    if not detector.zero_shot or detector.prompts:
+        return detector.prompts
+    return tuple(vocabulary_for(None).largest_categories(settings.DETECT_MAX_PROMPTS))
+
+
 def detect_items(image: Image.Image, detector: ObjectDetector) -> list[Detection]:
     """The detector's boxes that are big enough in this photo to be searched on their own."""
     usable = []
-    for detection in detector.detect(image):
+    for detection in detector.detect(image, detector_words(detector)):
         left, top, right, bottom = pixel_rect(image, box_of(detection))
         if min(right - left, bottom - top) >= MIN_CROP_PIXELS:
             usable.append(detection)
@@ -68,9 +81,13 @@ def search_look(query: SearchQuery, detector: ObjectDetector) -> LookOutcome:
     notices = sorted({n for group in groups for n in group.outcome.notices})
     if not groups:
         notices.append(NO_ITEMS_NOTICE)
+    # Facets depend on the filters only, so every group has the same; without a group they
+    # are still what the shopper's filters match, for the page to show and undo.
+    facets = groups[0].outcome.facets if groups else facets_for(query.filter)[1]
     return LookOutcome(
         groups=groups,
         model=detector.display_name,
         stages={"detect": round(detect_ms, 3), "search": round(search_ms, 3)},
+        facets=facets,
         notices=notices,
     )

@@ -71,6 +71,11 @@ class Vocabulary:
     category_words: dict[str, str] = field(default_factory=dict)  # learnt word -> category
     brands: dict[str, str] = field(default_factory=dict)  # phrase key -> brand
     colours: set[str] = field(default_factory=set)  # the catalogue's colour values, folded
+    category_sizes: Counter[str] = field(default_factory=Counter)  # category -> products
+
+    def largest_categories(self, count: int) -> list[str]:
+        """The names of the ``count`` categories with the most products, largest first."""
+        return [name for name, _ in self.category_sizes.most_common(max(0, count))]
 
     def knows(self, word: str) -> bool:
         """A word the keyword leg can match as it is (its stem is in some product's text)."""
@@ -90,6 +95,7 @@ def build(rows: Iterable[tuple[str, str, str, str, Mapping]]) -> Vocabulary:
         if category:
             per_category[category].update(words)
             vocabulary.categories[phrase_key(words_of(category))] = category
+            vocabulary.category_sizes[category] += 1
         if brand:
             vocabulary.brands[phrase_key(words_of(brand))] = brand
         vocabulary.colours.update(fold(colour) for colour in colours if isinstance(colour, str))

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from search.encoding.detector import WHOLE_PHOTO_SHARE, suppress
 from search.encoding.registry import get_detector
-from tests.factories import jpeg_bytes
+from tests.factories import MerchantFactory, ProductFactory, jpeg_bytes
 from tests.fixtures.models import TINY_DETECTOR_LABELS
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +92,57 @@ def test_a_directory_that_is_not_a_detector_is_a_503_naming_the_setting(settings
     reset_encoders()
 
 
+@pytest.fixture
+def owlv2_settings(settings, tiny_owlv2_dir):
+    """The tiny open-vocabulary detector, every box kept, the vocabulary read afresh."""
+    from search.encoding.registry import reset_encoders
+    from search.query.vocabulary import clear_vocabularies
+
+    settings.DETECTOR_ENABLED = True
+    settings.DETECTOR_MODEL = str(tiny_owlv2_dir)
+    settings.DETECTOR_MODEL_REVISION = ""
+    settings.DETECTOR_DEVICE = "cpu"
+    settings.DETECTOR_PROMPTS = ""
+    settings.DETECT_SCORE_THRESHOLD = 0.0
+    settings.DETECT_MAX_BOXES = 6
+    settings.SEARCH_VOCABULARY_TTL = 0
+    settings.SEARCH_VOCABULARY_BACKGROUND = False  # the test's rows are in its transaction
+    reset_encoders()
+    clear_vocabularies()
+    yield settings
+    reset_encoders()
+    clear_vocabularies()
+
+
+def test_an_open_vocabulary_detector_looks_for_the_shops_largest_categories(owlv2_settings):
+    merchant = MerchantFactory()
+    for category, count in (("floor lamp", 3), ("armchair", 2), ("rug", 1)):
+        ProductFactory.create_batch(count, merchant=merchant, category=category)
+    owlv2_settings.DETECT_MAX_PROMPTS = 2
+    response = detect(jpeg_bytes(size=(320, 240)))
+    assert response.status_code == 200, response.content
+    labels = {found["label"] for found in response.json()["boxes"]}
+    assert labels and labels <= {"floor lamp", "armchair"}  # "rug" is the third largest
+
+
+def test_detector_prompts_win_over_the_category_names(owlv2_settings):
+    ProductFactory.create_batch(2, category="floor lamp")
+    owlv2_settings.DETECTOR_PROMPTS = "handbag, sneaker"
+    response = detect(jpeg_bytes(size=(320, 240)))
+    assert response.status_code == 200, response.content
+    labels = {found["label"] for found in response.json()["boxes"]}
+    assert labels and labels <= {"handbag", "sneaker"}
+
+
+def test_an_open_vocabulary_detector_without_words_is_a_503_naming_the_setting(
+    owlv2_settings,
+):
+    ProductFactory.create_batch(2, category="")
+    response = detect(jpeg_bytes(size=(320, 240)))
+    assert response.status_code == 503
+    assert "DETECTOR_PROMPTS" in response.json()["detail"]
+
+
 def test_detect_without_a_photo_is_a_400(detector_settings):
     response = APIClient().post("/api/v1/search/detect/", {}, format="multipart")
     assert response.status_code == 400
@@ -142,6 +193,10 @@ def test_look_groups_honour_filters_and_text(
         assert group["results"]
         assert {r["category"] for r in group["results"]} == {category}
         assert group["total"] == sum(1 for p in indexed_catalogue if p.category == category)
+    # The look's facets are those of its filters, as a plain search's are.
+    assert body["facets"]["category"] == {
+        category: sum(1 for p in indexed_catalogue if p.category == category)
+    }
 
 
 def test_look_without_items_says_so(indexed_catalogue, detector_settings):
@@ -149,6 +204,7 @@ def test_look_without_items_says_so(indexed_catalogue, detector_settings):
     body = look(jpeg_bytes(size=(320, 240))).json()
     assert body["groups"] == []
     assert "No separate items" in body["notices"][0]
+    assert sum(body["facets"]["category"].values()) == len(indexed_catalogue)
 
 
 def test_look_without_a_detector_is_a_503(indexed_catalogue, settings):
