@@ -6,7 +6,12 @@ from rest_framework.response import Response
 
 from search.api.execute import record_stages, search_errors
 from search.api.regions import DetectedBoxSerializer
-from search.api.serializers import ResultSerializer, SearchOutputSerializer, result_dict
+from search.api.serializers import (
+    FacetsSerializer,
+    ResultSerializer,
+    SearchOutputSerializer,
+    result_dict,
+)
 from search.encoding.registry import get_detector
 from search.query.look import LookOutcome, search_look
 from search.query.types import SearchQuery
@@ -30,6 +35,9 @@ class LookOutputSerializer(serializers.Serializer):
         help_text="Milliseconds: decode, detect, then search (all the groups' searches).",
     )
     notices = serializers.ListField(child=serializers.CharField())
+    facets = FacetsSerializer(
+        help_text="Counts of the products the filters match: the same for every group."
+    )
 
 
 LOOK_OR_SEARCH = PolymorphicProxySerializer(
@@ -74,6 +82,7 @@ def render_look(outcome: LookOutcome, *, limit: int) -> dict:
         "took_ms": outcome.took_ms,
         "stages": outcome.stages,
         "notices": outcome.notices,
+        "facets": outcome.facets,
     }
 
 

@@ -228,6 +228,13 @@ def search(query: SearchQuery) -> SearchOutcome:
     )
 
 
+def facets_for(search_filter: SearchFilter) -> tuple[int, dict]:
+    """Totals and facet counts of the live products a filter matches (what every search with
+    that filter answers: they depend on the filter only)."""
+    live_products = generations.resolve(generations.products_alias(), get_vector_index())
+    return totals_and_facets(live_products, search_filter)
+
+
 def _payload_for(understood: Understanding) -> tuple[str, ...]:
     """Payload fields a leg's hits must carry for the recognised-word boosts."""
     return ("category", "brand") if understood.categories or understood.brands else ()

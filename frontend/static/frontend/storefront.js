@@ -720,6 +720,9 @@ function renderLookPage(body) {
   const found = renderLook(el.lookGroups, body, card, searchRegion);
   shown = found;
   renderNotices(body.notices || []);
+  // The look's own counts: a previous search's would describe other results.
+  const results = body.groups.flatMap((group) => group.results);
+  renderFacets(body.facets || {}, results);
   el.status.textContent = body.groups.length
     ? `Shop the look: ${body.groups.length === 1 ? "1 item" : `${body.groups.length} items`} found in your photo`
     : "No separate items were found in your photo.";
