@@ -127,6 +127,11 @@ def main(argv: list[str] | None = None) -> int:
         prompts=tuple(args.prompts.split(",")) if args.prompts else (),
     )
     samples = generate_products(args.products, seed=args.seed)
+    # An open-vocabulary detector looks for --prompts, else the catalogue's category names (as
+    # the server does without DETECTOR_PROMPTS); a closed-set one ignores the words.
+    words = tuple(w.strip() for w in args.prompts.split(",") if w.strip()) or tuple(
+        sorted({sample.category for sample in samples})
+    )
     pictures = [Image.open(io.BytesIO(draw_product(s, size=256))).convert("RGB") for s in samples]
     catalogue = clip.encode_images(pictures)  # (products, dim), unit vectors
 
@@ -145,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         whole_top = ranked(whole)
         started = time.perf_counter()
         detections = detector.detect(
-            decode_query_image(data, min_edge=decode_edge_for(None, look=True))
+            decode_query_image(data, min_edge=decode_edge_for(None, look=True)), words
         )
         detected_tops = [(d.box, ranked(crop_image(whole, Box(*d.box)))) for d in detections]
         look_ms.append((time.perf_counter() - started) * 1000)
@@ -167,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"detector: {detector_source if args.detector else 'tiny random YOLOS (tests/fixtures/models.py)'}"
     )
+    if detector.zero_shot:
+        print(f"detector words: {', '.join(words)}")
     print(
         f"{args.products} catalogue products, {args.scenes} scenes, {queries} pasted products (queries)"
     )
