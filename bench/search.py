@@ -1132,7 +1132,9 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
         server = None
         log("query understanding off and on: one server per block, the same text queries")
-        understanding = understanding_on_off(server_env, root, queries.take(n), w)
+        understanding = understanding_on_off(
+            server_env, root, queries.take(n), w, rounds=1 if args.quick else 2
+        )
         load_after = os.getloadavg()[0]
 
         # --- report
@@ -1380,14 +1382,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def understanding_on_off(
-    server_env: dict[str, str], root: Path, texts: list[tuple[str, str]], warmup: int
+    server_env: dict[str, str],
+    root: Path,
+    texts: list[tuple[str, str]],
+    warmup: int,
+    rounds: int = 2,
 ) -> dict[str, list[Sample]]:
     """Text search with SEARCH_QUERY_UNDERSTANDING off and on (a process-wide setting, so one
     server per block), blocks alternating off, on, off, on so that drifting load hits both.
     Every block sends the same queries: each server starts with an empty embedding cache, so
     the only difference between blocks is the understanding step."""
     samples: dict[str, list[Sample]] = {"off": [], "on": []}
-    for mode in ("off", "on", "off", "on"):
+    for mode in ("off", "on") * rounds:
         port = free_port()
         env = {
             **server_env,
@@ -1409,7 +1415,7 @@ def understanding_on_off(
 
 def print_understanding(samples: dict[str, list[Sample]], n: int) -> float:
     print(
-        f"== query understanding off vs on: text search, blocks off/on/off/on, N = {n} per block (ms)"
+        f"== query understanding off vs on: text search, blocks alternating off/on, N = {n} per block (ms)"
     )
     widths = [9, 9, 9, 15]
     print(row("mode", ["wall p50", "wall p95", "took p50", "understand p50"], widths))

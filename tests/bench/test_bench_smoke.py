@@ -30,7 +30,7 @@ def quick_run() -> subprocess.CompletedProcess:
         env=env,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=420,
     )
 
 
@@ -87,6 +87,13 @@ def test_prints_the_cost_of_the_text_legs(quick_run):
     assert re.search(rf"^text legs add: {NUMBER} ms p50 wall", section, re.M), section
 
 
+def test_prints_the_cost_of_query_understanding_off_against_on(quick_run):
+    section = _section(quick_run.stdout, "== query understanding off vs on")
+    for mode in ("off", "on"):
+        assert re.search(rf"^{mode}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}$", section, re.M)
+    assert re.search(rf"^query understanding adds: {NUMBER} ms p50 wall", section, re.M), section
+
+
 def test_prints_each_target_with_a_verdict(quick_run):
     targets = _section(quick_run.stdout, "== targets")
     for kind in ("text", "photo", "hybrid", PHONE):
@@ -97,6 +104,11 @@ def test_prints_each_target_with_a_verdict(quick_run):
         ), targets
     assert re.search(
         rf"^text legs add <= 10 ms p50 to a text search \.+\s*{NUMBER} ms  (?:met|NOT met)$",
+        targets,
+        re.M,
+    ), targets
+    assert re.search(
+        rf"^query understanding adds <= 3 ms p50 to a text search \.+\s*{NUMBER} ms  (?:met|NOT met)$",
         targets,
         re.M,
     ), targets
