@@ -186,7 +186,7 @@ def test_the_gate_blocks_a_degraded_model_unless_forced(live_tuned, tmp_path):
 
 
 @pytest.mark.django_db
-def test_the_gate_lets_an_identical_model_through(live_tuned, tmp_path):
+def test_the_gate_lets_an_identical_model_through(live_tuned, tmp_path, admin_client):
     twin = shutil.copytree(live_tuned, tmp_path / "twin")
 
     output = reindex(twin)
@@ -199,3 +199,50 @@ def test_the_gate_lets_an_identical_model_through(live_tuned, tmp_path):
     comparison = generation.evaluation["tasks"][TEXT_TASK]["comparison"]["ndcg@10"]
     assert comparison["delta"] == pytest.approx(0.0, abs=1e-6)
     assert generation.evaluation["allowed"] is True
+
+    # and the admin lists each generation with the gate's figures
+    page = admin_client.get("/admin/search/indexgeneration/").content.decode()
+    assert "allowed (margin 0.02)" in page
+    assert "text-&gt;image recall@10" in page
+
+
+@pytest.mark.django_db
+def test_finetune_clip_starts_from_the_live_model_with_lower_layers_frozen(clip_settings, tmp_path):
+    merchant, _ = merchant_with_owner(name="Harbour")
+    for sample in generate_products(16, seed=4):
+        create_sample_product(merchant, sample, images=2, image_size=40)
+    out = io.StringIO()
+
+    call_command(
+        "finetune_clip",
+        "--output",
+        str(tmp_path / "shop-clip"),
+        "--epochs",
+        "1",
+        "--batch-size",
+        "4",
+        "--train-layers",
+        "1",
+        "--held-out-share",
+        "0.3",
+        stdout=out,
+    )
+
+    assert "held-out score" in out.getvalue()
+    # (the output keeps the best epoch, which may be the start: the last epoch's weights are
+    # in the resume state)
+    model, _, _ = load_parts(str(tmp_path / "shop-clip" / ".finetune" / "last"))
+    base, _, _ = load_parts(clip_settings.CLIP_MODEL)
+    # the lowest layer of each tower did not move; the projections did
+    assert torch_equal(model.vision_model.encoder.layers[0], base.vision_model.encoder.layers[0])
+    assert torch_equal(model.text_model.encoder.layers[0], base.text_model.encoder.layers[0])
+    assert not torch_equal(
+        model.vision_model.encoder.layers[1], base.vision_model.encoder.layers[1]
+    )
+    assert not torch_equal(model.visual_projection, base.visual_projection)
+
+
+def torch_equal(a, b):
+    import torch
+
+    return all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters(), strict=True))
