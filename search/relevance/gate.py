@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from search.encoding.base import ModelUnavailable
 from search.encoding.clip import ClipEncoder
 from search.index.reindex import SwitchGate, SwitchVerdict
 from search.relevance.visual import HEADLINE, evaluate_models
@@ -24,9 +25,15 @@ def held_out_gate(
     *, margin: float, share: float = HELD_OUT_SHARE, merchant_slug: str = ""
 ) -> SwitchGate:
     def check(live: ClipEncoder, candidate: ClipEncoder) -> SwitchVerdict:
+        base = {"margin": margin, "held_out_share": share, "at": timezone.now().isoformat()}
+        try:
+            live.load()
+        except ModelUnavailable as exc:
+            # Switching away from a model that no longer loads is what the operator needs most.
+            summary = f"the live model is not available, the switch is not evaluated: {exc}"
+            return SwitchVerdict(True, summary, {**base, "note": summary})
         tasks = held_out_tasks(Catalogue.from_database(merchant_slug), share)
         names = {"live": _describe(live), "candidate": _describe(candidate)}
-        base = {"margin": margin, "held_out_share": share, "at": timezone.now().isoformat()}
         if not tasks:
             summary = "no held-out query in the catalogue: the switch is not evaluated"
             return SwitchVerdict(True, summary, {**base, "models": names, "note": summary})

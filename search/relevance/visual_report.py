@@ -115,7 +115,7 @@ def _plots(evaluation: VisualEvaluation, task_name: str) -> list[tuple[str, str]
         axes.set_ylim(0, 1.02)
         axes.set_ylabel("recall@10")
         axes.set_title(f"{task_name}: recall@10 by category")
-        axes.legend()
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the bars, not over them
         plots.append((f"{task_name} by category", _figure_png(figure)))
         plt.close(figure)
     return plots
