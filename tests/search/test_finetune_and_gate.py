@@ -246,3 +246,15 @@ def torch_equal(a, b):
     import torch
 
     return all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters(), strict=True))
+
+
+def test_the_gate_does_not_hold_a_switch_away_from_a_live_model_that_no_longer_loads(tmp_path):
+    from search.encoding.clip import ClipEncoder
+    from search.relevance.gate import held_out_gate
+
+    gone = ClipEncoder(str(tmp_path / "deleted-model"), None)
+
+    verdict = held_out_gate(margin=0.02)(gone, ClipEncoder(str(tmp_path / "other"), None))
+
+    assert verdict.allowed
+    assert "live model is not available" in verdict.summary
