@@ -164,6 +164,17 @@ def product_ids_for_reindex(*, merchant_slug: str = "") -> QuerySet[Product]:
     return products
 
 
+def product_images_for_evaluation(*, merchant_slug: str = "") -> list[ProductImage]:
+    """The images of active products with their product, in a stable order: the gallery and
+    the held-out queries of a visual evaluation or a fine-tuning run."""
+    images = ProductImage.objects.filter(product__is_active=True).select_related(
+        "product__merchant"
+    )
+    if merchant_slug:
+        images = images.filter(product__merchant__slug=merchant_slug)
+    return list(images.order_by("product_id", "position", "id"))
+
+
 def image_status_counts() -> dict[str, int]:
     rows = ProductImage.objects.values("status").annotate(n=Count("id")).order_by()
     counts = {status: 0 for status in ProductImage.Status.values}

@@ -381,3 +381,8 @@ SEARCH_VOCABULARY_TTL = 30.0
 # Rebuild a changed vocabulary in a background thread, serving the previous one meanwhile;
 # off, the search that notices the change waits for it.
 SEARCH_VOCABULARY_BACKGROUND = True
+
+# The gate on `reindex --model` (search/relevance/gate.py): the candidate may be worse than the
+# live model on the catalogue's held-out splits by at most this much (absolute recall@10 and
+# nDCG@10) before the switch is refused; `--force` switches anyway.
+REINDEX_GATE_MARGIN = env.float("REINDEX_GATE_MARGIN", default=0.02)

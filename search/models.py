@@ -80,6 +80,8 @@ class IndexGeneration(models.Model):
     model_key = models.CharField(max_length=120)
     dim = models.PositiveIntegerField()
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The switch gate's comparison with the generation that was live (reindex --model).
+    evaluation = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

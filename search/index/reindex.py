@@ -4,16 +4,23 @@ Same model: re-upserts points in place, reusing the stored embeddings (no model 
 Another model: builds a new collection beside the live one (blue/green), then switches the
 alias in one step; searches keep answering from the old collection until then. A rebuild
 that stops half-way resumes: points already in the new collection are skipped.
+
+Before the alias moves, a gate (given by the caller: ``manage.py reindex`` passes the
+held-out evaluation of search/relevance/gate.py) compares the new model with the live one; its
+figures are recorded on the new generation, and a refusal leaves the built collection unused
+(a later run with ``force`` switches to it without encoding again).
 """
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils import timezone
 
 from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
+from search.encoding.clip import ClipEncoder
 from search.encoding.registry import clip_encoder_for
 from search.index import generations
 from search.index import sync as indexing
@@ -37,10 +44,28 @@ class ReindexReport:
     skipped: int = 0
     failed: int = 0
     products: int = 0
+    verdict: "SwitchVerdict | None" = None
 
 
 class ReindexError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class SwitchVerdict:
+    allowed: bool
+    summary: str  # the figures, for the operator
+    evaluation: dict[str, Any] = field(default_factory=dict)  # recorded on the generation
+
+
+# (live encoder, candidate encoder) -> verdict; called once the candidate's vectors are built.
+SwitchGate = Callable[[ClipEncoder, ClipEncoder], SwitchVerdict]
+
+
+class SwitchRefused(ReindexError):
+    def __init__(self, verdict: SwitchVerdict) -> None:
+        super().__init__(verdict.summary)
+        self.verdict = verdict
 
 
 def reindex_images(
@@ -50,7 +75,11 @@ def reindex_images(
     merchant_slug: str = "",
     batch_size: int = 16,
     progress: Progress | None = None,
+    gate: SwitchGate | None = None,
+    force: bool = False,
 ) -> ReindexReport:
+    """With ``gate``, a switch to another model happens only when the gate allows it (or with
+    ``force``); SwitchRefused otherwise, the live collection untouched."""
     index = get_vector_index()
     live_collection, live_encoder = generations.live_images(index)
     encoder = clip_encoder_for(model_name, revision or "") if model_name else live_encoder
@@ -92,6 +121,15 @@ def reindex_images(
         if progress:
             progress(done, max(total, done))
 
+    if not in_place and gate is not None:
+        verdict = gate(live_encoder, encoder)
+        report.verdict = verdict
+        IndexGeneration.objects.filter(collection=target).update(
+            evaluation={**verdict.evaluation, "allowed": verdict.allowed, "forced": force}
+        )
+        if not verdict.allowed and not force:
+            raise SwitchRefused(verdict)
+        logger.info("switch gate: %s", verdict.summary)
     if not in_place:
         generations.make_live(index, alias=generations.images_alias(), collection=target)
         IndexGeneration.objects.filter(collection=target).update(completed_at=timezone.now())

@@ -41,6 +41,7 @@ def test_searches_answer_in_full_while_reindex_switches_model(
                 "reindex",
                 "--model",
                 str(other_tiny_clip_dir),
+                "--force",  # two random models: the gate (test_finetune_and_gate.py) may refuse
                 "--skip-products",
                 "--batch-size",
                 "4",

@@ -3,6 +3,8 @@
 from django.core.management.base import BaseCommand
 
 from search.index.consistency import index_status
+from search.models import IndexGeneration
+from search.relevance.gate import evaluation_summary
 
 
 class Command(BaseCommand):
@@ -35,6 +37,12 @@ class Command(BaseCommand):
             out(
                 f"index work outstanding (outbox): {status.outbox.depth}, oldest "
                 f"{status.outbox.oldest_age_seconds:.1f} s, failing {status.outbox.failing}"
+            )
+        for generation in IndexGeneration.objects.filter(kind=IndexGeneration.Kind.IMAGES):
+            live = " (live)" if generation.collection == status.image_collection else ""
+            out(
+                f"image generation {generation.collection}{live}: {generation.model_name}, "
+                f"switch gate: {evaluation_summary(generation.evaluation)}"
             )
         if status.consistent:
             out(self.style.SUCCESS("PostgreSQL and the vector index agree."))

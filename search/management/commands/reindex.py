@@ -1,18 +1,20 @@
-"""`manage.py reindex [--merchant SLUG] [--model NAME [--revision REV]]`"""
+"""`manage.py reindex [--merchant SLUG] [--model NAME [--revision REV] [--force]]`"""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from search.encoding.base import ModelUnavailable
-from search.index.reindex import ReindexError, reindex_images, reindex_products
+from search.index.reindex import ReindexError, SwitchRefused, reindex_images, reindex_products
+from search.relevance.gate import held_out_gate
 
 
 class Command(BaseCommand):
     help = (
         "Rebuild the vector index from PostgreSQL. With the live model, points are rewritten "
         "from stored embeddings; with --model, a new collection is built beside the live one "
-        "and switched in when complete (searches keep working). Resumable."
+        "and switched in when complete (searches keep working), unless it does worse than the live "
+        "model on the catalogue's held-out splits by more than REINDEX_GATE_MARGIN. Resumable."
     )
 
     def add_arguments(self, parser):
@@ -21,6 +23,11 @@ class Command(BaseCommand):
             "--model", default="", help="CLIP model (hub id or directory) to rebuild with"
         )
         parser.add_argument("--revision", default="", help="Pinned revision of --model")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Switch to --model even when the gate finds it worse (the figures are kept)",
+        )
         parser.add_argument("--batch-size", type=int, default=settings.EMBED_BATCH_SIZE)
         parser.add_argument(
             "--skip-products",
@@ -32,7 +39,16 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args, merchant, model, revision, batch_size, skip_products, skip_images, **options
+        self,
+        *args,
+        merchant,
+        model,
+        revision,
+        force,
+        batch_size,
+        skip_products,
+        skip_images,
+        **options,
     ):
         if not skip_products:
             bar = tqdm(desc="products", unit="product", file=self.stderr, disable=None)
@@ -49,7 +65,14 @@ class Command(BaseCommand):
                 merchant_slug=merchant,
                 batch_size=batch_size,
                 progress=_updater(bar),
+                gate=held_out_gate(margin=settings.REINDEX_GATE_MARGIN),
+                force=force,
             )
+        except SwitchRefused as exc:
+            raise CommandError(
+                f"Not switched: {exc}. The new collection is built; run again with --force to "
+                "switch to it anyway."
+            ) from None
         except (ReindexError, ModelUnavailable) as exc:
             raise CommandError(str(exc)) from None
         finally:
@@ -59,6 +82,8 @@ class Command(BaseCommand):
             f"{report.skipped} already there, {report.failed} failed -> {report.collection}"
             + (" (now live)" if report.switched else "")
         )
+        if report.verdict is not None:
+            self.stdout.write(f"switch gate: {report.verdict.summary}")
 
 
 def _updater(bar):
