@@ -359,10 +359,11 @@ def _clip_vector(
             encoder.load()
             words_job = _encode_pool.submit(_clip_words, query, encoder)
         photo = encoder.encode_images([query.image])[0] if query.image is not None else None
+        words: np.ndarray | None = None
         if words_job is not None:
             words = words_job.result()
-        else:
-            words = _clip_words(query, encoder) if query.text else None
+        elif query.text:
+            words = _clip_words(query, encoder)
     except ModelUnavailable as exc:
         if query.image is not None:
             raise
