@@ -175,3 +175,14 @@ def test_no_torchscript_in_the_query_path(tiny_clip_dir, monkeypatch):
     # and no code of the search app reaches for it
     sources = (REPO_ROOT / "search").rglob("*.py")
     assert [path for path in sources if "torch.jit" in path.read_text()] == []
+
+
+def test_clip_quantize_int8_still_means_int8(clip_settings):
+    # given the deprecated setting, and no CLIP_PRECISION of its own (the fixtures' fp32)
+    clip_settings.CLIP_QUANTIZE_INT8 = True
+    reset_encoders()
+
+    # then the encoder is built for int8; an explicit CLIP_PRECISION wins over it
+    assert get_clip_encoder().precision_setting == "int8"
+    clip_settings.CLIP_PRECISION = "bf16"
+    assert get_clip_encoder().precision_setting == "bf16"
