@@ -62,9 +62,9 @@ def main() -> int:
         rates["naive loop (seed guide)"] = args.naive_images / (time.perf_counter() - started)
 
         for batch in (16, args.batch_size):
-            run_pipeline("warm", model_dir, paths[:batch], batch, False, device)
+            run_pipeline("warm", model_dir, paths[:batch], batch, "fp32", device)
             started = time.perf_counter()
-            run_pipeline("pipeline", model_dir, paths, batch, False, device)
+            run_pipeline("pipeline", model_dir, paths, batch, "fp32", device)
             rates[f"pipeline, batch {batch}"] = len(paths) / (time.perf_counter() - started)
 
         # The model alone on preprocessed pixels: the ceiling the pipeline's decoding feeds.

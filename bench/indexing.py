@@ -10,10 +10,15 @@ openai/clip-vit-base-patch32; only the weights are random), then measures in one
             get_image_features, one image at a time under torch.no_grad
   pipeline  ClipEncoder.encode_image_stream: reduced-size JPEG decode and preprocessing of the
             next batch in a thread pool while the model runs the current batch
-  int8      the same pipeline with CLIP_QUANTIZE_INT8 (dynamic int8 Linear layers)
+  int8      the same pipeline with CLIP_PRECISION=int8 (dynamic int8 Linear layers)
+  bf16      the same pipeline with CLIP_PRECISION=bf16 (weights and activations in bfloat16;
+            emulated, so slow, on a CPU without AVX-512 BF16 or AMX)
+  auto      the same pipeline with CLIP_PRECISION=auto: the mode this machine's CPU flags
+            pick, after its check against fp32 at load
 
-and the agreement of the vectors: int8 against fp32, and pipeline against naive. --quick runs
-a few small images through a tiny model (a smoke test, not a measurement).
+and the agreement of the vectors: each precision against fp32, and pipeline against naive.
+The CPU model and flags, and what auto chose with its calibration cosine, are printed first.
+--quick runs a few small images through a tiny model (a smoke test, not a measurement).
 """
 
 from __future__ import annotations
@@ -136,13 +141,24 @@ def run_naive(model_dir: Path, paths: list[Path], device: str = "cpu") -> np.nda
     return timed("naive", lambda: np.array([encode_image(p) for p in paths]), len(paths))
 
 
+_precision_reports: dict[str, object] = {}
+
+
 def run_pipeline(
-    label: str, model_dir: Path, paths: list[Path], batch: int, int8: bool, device: str = "cpu"
+    label: str,
+    model_dir: Path,
+    paths: list[Path],
+    batch: int,
+    precision: str = "fp32",
+    device: str = "cpu",
 ):
     from search.encoding.clip import ClipEncoder
 
-    encoder = ClipEncoder(str(model_dir), None, quantize_int8=int8, batch_size=batch, device=device)
+    encoder = ClipEncoder(
+        str(model_dir), None, precision=precision, batch_size=batch, device=device
+    )
     encoder.load()
+    _precision_reports[label] = encoder.precision
     items = [(path, path.read_bytes) for path in paths]
     list(encoder.encode_image_stream(items[:batch]))  # warm-up, like the naive loop's
 
@@ -192,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=2, help="rounds; best images/s is shown")
     parser.add_argument("--quick", action="store_true", help="smoke run: few images, tiny model")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (int8 is CPU-only)")
+    parser.add_argument(
+        "--modes", default="int8,bf16,auto", help="precisions beside fp32 (comma-separated)"
+    )
     args = parser.parse_args(argv)
 
     import django
@@ -213,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     repeats = 1 if args.quick else max(1, args.repeats)
     size = 96 if args.quick else 800
 
+    # int8 is a CPU mode; bf16 and auto run anywhere.
+    modes = [m for m in args.modes.split(",") if m and (m != "int8" or args.device == "cpu")]
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-indexing-") as tmp:
         root = Path(tmp)
@@ -226,19 +247,15 @@ def main(argv: list[str] | None = None) -> int:
             # Interleaved rounds: a neighbour's load on shared cores hits every mode alike.
             results["naive"] = run_naive(model_dir, paths, args.device)
             results["pipeline"] = run_pipeline(
-                "pipeline", model_dir, paths, batch, False, args.device
+                "pipeline", model_dir, paths, batch, "fp32", args.device
             )
-            if args.device == "cpu":
-                results["int8"] = run_pipeline("int8", model_dir, paths, batch, True)
+            for mode in modes:
+                results[mode] = run_pipeline(mode, model_dir, paths, batch, mode, args.device)
 
     load_after = os.getloadavg()[0]
+    from search.encoding.precision import hardware
+
     best = {label: max(rates) for label, rates in _timings.items()}
-    if "int8" not in results:  # a GPU run: no int8 mode
-        results["int8"] = results["pipeline"]
-        best["int8"] = best["pipeline"]
-        _timings["int8"] = _timings["pipeline"]
-    int8_vs_fp32 = agreement(results["int8"], results["pipeline"])
-    pipe_vs_naive = agreement(results["pipeline"], results["naive"])
     print(
         f"indexing benchmark: {count} JPEGs {size}x{size}, "
         f"{'tiny CLIP' if args.quick else 'random-init CLIP ViT-B/32 (224 px)'}, "
@@ -246,24 +263,42 @@ def main(argv: list[str] | None = None) -> int:
         f"cpu cores {os.cpu_count()}, "
         f"best of {repeats} (setup {setup_s:.0f} s)"
     )
+    print(f"cpu: {hardware().describe()}")
     # On shared cores a neighbour's load shows up here; batch-1 loops suffer from it the most.
     print(f"load average (1 min) before / after: {load_before:.2f} / {load_after:.2f}")
+    for mode in modes:
+        report = _precision_reports[mode]
+        cosine = getattr(report, "min_cosine", None)
+        print(
+            f"CLIP_PRECISION={mode}: runs {getattr(report, 'mode', '?')}, calibration min cosine "
+            f"to fp32 {'-' if cosine is None else f'{cosine:.4f}'}"
+            + (f" ({report.reason})" if getattr(report, "reason", "") else "")
+        )
     print()
-    print(f"{'mode':<10}{'images/s':>10}{'vs naive':>10}  all rounds")
-    for label in ("naive", "pipeline", "int8"):
+    print(f"{'mode':<10}{'images/s':>10}{'vs naive':>10}{'vs fp32':>9}  all rounds")
+    for label in ("naive", "pipeline", *modes):
         rounds = ", ".join(f"{rate:.2f}" for rate in _timings[label])
-        print(f"{label:<10}{best[label]:>10.2f}{best[label] / best['naive']:>9.2f}x  {rounds}")
+        print(
+            f"{label:<10}{best[label]:>10.2f}{best[label] / best['naive']:>9.2f}x"
+            f"{best[label] / best['pipeline']:>8.2f}x  {rounds}"
+        )
     print()
     print(f"{'vectors':<22}{'mean cos':>10}{'min cos':>10}{'same NN':>10}")
-    for label, stats in (("int8 vs fp32", int8_vs_fp32), ("pipeline vs naive", pipe_vs_naive)):
+    comparisons = [(f"{m} vs fp32", agreement(results[m], results["pipeline"])) for m in modes]
+    comparisons.append(("pipeline vs naive", agreement(results["pipeline"], results["naive"])))
+    for label, stats in comparisons:
         print(f"{label:<22}{stats['mean']:>10.4f}{stats['min']:>10.4f}{stats['top1']:>10.0%}")
     catalogue_spread = spread(results["pipeline"])
     print(f"mean cosine between different images (fp32): {catalogue_spread:.4f}")
     print()
     ratio = best["pipeline"] / best["naive"]
     print(f"pipeline / naive: {ratio:.2f}x (target >= 2.0x)")
-    print(f"int8 / naive: {best['int8'] / best['naive']:.2f}x")
-    print(f"int8 vs fp32 min cosine: {int8_vs_fp32['min']:.4f} (target >= 0.99)")
+    for mode, stats in comparisons[:-1]:
+        name = mode.split()[0]
+        print(
+            f"{name} / naive: {best[name] / best['naive']:.2f}x; min cosine to fp32 "
+            f"{stats['min']:.4f} (target >= 0.99)"
+        )
     if catalogue_spread > 0.9:
         print(
             "note: the random-init model maps different images to similar vectors (spread "

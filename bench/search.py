@@ -588,7 +588,7 @@ class EncodeAlone:
         self.decoded = [decode_query_image(photo) for photo in photos]
         self.times: dict[str, list[float]] = {}
         self.recording = False
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="bench-encode")
+        self._pool = ThreadPoolExecutor(2, thread_name_prefix="bench-encode")
 
     def _time(self, label: str, work: Callable[[], object]) -> tuple[object, float]:
         started = time.perf_counter()
@@ -609,9 +609,6 @@ class EncodeAlone:
         )
         if self.recording:
             self.times.setdefault("text: all three, one after another", []).append(total)
-        # The models without their TorchScript traces, for comparison (the batch paths).
-        self._time("text: CLIP text, untraced", lambda: self.clip.encode_texts([text]))
-        self._time("text: MiniLM, untraced", lambda: self.text_encoder.encode([text]))
 
         # What search() does: MiniLM and the keyword vector in a second thread while CLIP
         # runs here.
@@ -635,13 +632,15 @@ class EncodeAlone:
             future = self._pool.submit(
                 lambda: (self.text_encoder.encode_query(text), self.keywords(text))
             )
+            # As search() does: CLIP's text tower in another thread beside the vision tower.
+            words_job = self._pool.submit(self.clip.encode_text_query, text)
             photo_vector = self.clip.encode_images([image])[0]
-            words = self.clip.encode_text_query(text)
+            words = words_job.result()
             mixed = 0.5 * words + 0.5 * photo_vector
             mixed /= np.linalg.norm(mixed)
             future.result()
 
-        self._time("hybrid: CLIP both, MiniLM + kw beside", work)
+        self._time("hybrid: CLIP text || image, MiniLM + kw beside", work)
 
 
 def engine_alone(
@@ -726,6 +725,25 @@ def engine_alone(
 
 
 # --- the server and its clients -------------------------------------------------------------
+
+
+def server_encoder_precision(port: int) -> dict[str, dict]:
+    """What the server's encoders run in (/readyz details), after its first searches."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", "/readyz")
+        body = json.loads(connection.getresponse().read() or b"{}")
+    except (OSError, ValueError):
+        return {}
+    finally:
+        connection.close()
+    return body.get("details", {}).get("encoders", {})
+
+
+def precision_label(report: dict | None) -> str:
+    if not report:
+        return "?"
+    return report.get("mode", "?")
 
 
 class Server:
@@ -1016,6 +1034,7 @@ def main(argv: list[str] | None = None) -> int:
         from django.db import connection, connections
         from transformers.utils import logging as transformers_logging
 
+        from search.encoding.precision import hardware
         from search.encoding.registry import get_clip_encoder, get_text_encoder
         from search.vector_index.embedded import EdgeVectorIndex
 
@@ -1073,6 +1092,7 @@ def main(argv: list[str] | None = None) -> int:
         client.post(*json_body(*first))
         client.post(*multipart_body(photos[0], first[1], first[0]))
         server_start_s = time.perf_counter() - started
+        server_precision = server_encoder_precision(port)
 
         # One client; each request is followed by the same encode work here, alone, so that
         # a neighbour's load drifting over minutes hits both sides alike.
@@ -1157,6 +1177,14 @@ def main(argv: list[str] | None = None) -> int:
             f"vectors {text_note}; keyword vectors real BM25 of each product's text; "
             "queries: 3 fresh words, one category filter"
         )
+        print(f"cpu: {hardware().describe()}")
+        for tower, report in sorted(server_precision.items()):
+            print(
+                f"server {tower} precision: {report.get('mode')} (setting "
+                f"{report.get('requested')}, calibration min cosine to fp32 "
+                f"{report.get('min_cosine')})"
+                + (f"; fell back: {report['reason']}" if report.get("reason") else "")
+            )
         print(f"load average (1 min) before / after: {load_before:.2f} / {load_after:.2f}")
         build_line = ", ".join(f"{k} {v:.1f} s" for k, v in build_timings.items())
         print(
@@ -1165,7 +1193,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         print()
 
-        widths = [9, 9, 9, 9, 9, 9, 9, 10]
+        widths = [9, 9, 9, 9, 9, 9, 9, 10, 11]
+        clip_mode = precision_label(server_precision.get("clip"))
+        text_mode = precision_label(server_precision.get("text"))
         print(f"== endpoint, one keep-alive client, N = {n} per kind (ms)")
         print(
             row(
@@ -1179,6 +1209,7 @@ def main(argv: list[str] | None = None) -> int:
                     "vsearch",
                     "hydrate",
                     "wall-took",
+                    "precision",
                 ],
                 widths,
             )
@@ -1199,6 +1230,10 @@ def main(argv: list[str] | None = None) -> int:
                         ms(pct(stage(samples, "vector_search"), 50)),
                         ms(pct(stage(samples, "hydrate"), 50)),
                         ms(pct([s.wall_ms - s.took_ms for s in samples], 50)),
+                        # CLIP for every kind; MiniLM too where words are searched.
+                        clip_mode
+                        if kind.startswith(("photo", "similar"))
+                        else f"{clip_mode}/{text_mode}",
                     ],
                     widths,
                 )
@@ -1207,7 +1242,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             "(decode/encode/vsearch/hydrate: p50 of the server's stages, decode for photos only; "
             "wall-took: p50 of the per-request difference: HTTP, the multipart upload, Django/DRF; "
-            f"{mean_results:.1f} results per answer)"
+            f"{mean_results:.1f} results per answer; precision: CLIP[/MiniLM] as the server "
+            "runs them)"
         )
         print()
 
@@ -1247,7 +1283,7 @@ def main(argv: list[str] | None = None) -> int:
         encode_alone = {
             "text": alone.times["text: all three, MiniLM || CLIP"],
             "photo": alone.times["photo: CLIP image"],
-            "hybrid": alone.times["hybrid: CLIP both, MiniLM + kw beside"],
+            "hybrid": alone.times["hybrid: CLIP text || image, MiniLM + kw beside"],
             phone_kind: alone.times["phone: CLIP image"],
         }
         # A text or hybrid search runs the product-text and keyword queries in a second thread

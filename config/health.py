@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -15,6 +16,24 @@ READINESS_CHECKS: dict[str, Callable[[], None]] = {}
 
 def register_readiness_check(name: str, check: Callable[[], None]) -> None:
     READINESS_CHECKS[name] = check
+
+
+# Facts a probe's reader wants beside ok/unavailable (search adds the encoders' precision).
+READINESS_DETAILS: dict[str, Callable[[], Any]] = {}
+
+
+def register_readiness_detail(name: str, detail: Callable[[], Any]) -> None:
+    READINESS_DETAILS[name] = detail
+
+
+def _details() -> dict[str, Any]:
+    details: dict[str, Any] = {}
+    for name, detail in READINESS_DETAILS.items():
+        try:
+            details[name] = detail()
+        except Exception as exc:  # noqa: BLE001 - a detail never fails the probe
+            logger.warning("readiness detail %s failed: %s", name, exc)
+    return details
 
 
 def _check_database() -> None:
@@ -38,5 +57,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
             logger.warning("readiness check %s failed: %s", name, exc)
             failures[name] = f"{type(exc).__name__}: {exc}"[:300]
     if failures:
-        return JsonResponse({"status": "unavailable", "failures": failures}, status=503)
-    return JsonResponse({"status": "ok", "checks": sorted(READINESS_CHECKS)})
+        return JsonResponse(
+            {"status": "unavailable", "failures": failures, "details": _details()}, status=503
+        )
+    return JsonResponse({"status": "ok", "checks": sorted(READINESS_CHECKS), "details": _details()})

@@ -31,6 +31,7 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     multiprocess,
 )
@@ -87,6 +88,23 @@ MODEL_LOAD_SECONDS = Histogram(
     ["model"],
     namespace=NAMESPACE,
     buckets=(0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0, 300.0),
+)
+
+# Encoder precision (search/encoding/precision.py), set when a model loads. Across processes:
+# a mode counts when any process runs in it; the cosine shown is the lowest any process measured.
+ENCODER_PRECISION_MODE = Gauge(
+    "encoder_precision_mode",
+    "1 for the precision an encoder tower runs in (fp32, bf16, int8), by tower (clip, text).",
+    ["tower", "mode"],
+    namespace=NAMESPACE,
+    multiprocess_mode="max",
+)
+ENCODER_PRECISION_COSINE = Gauge(
+    "encoder_precision_min_cosine",
+    "Lowest cosine between the tower's vectors and fp32's on the calibration batch at load.",
+    ["tower"],
+    namespace=NAMESPACE,
+    multiprocess_mode="min",
 )
 
 # Series with a fixed label set exist from the start at zero, so a dashboard or an alert on

@@ -194,10 +194,20 @@ CLIP_MODEL = env.str("CLIP_MODEL", default="openai/clip-vit-base-patch32")
 CLIP_MODEL_REVISION = env.str(
     "CLIP_MODEL_REVISION", default="3d74acf9a28c67741b2f4f2ea7635f0aaf6f0268"
 )
+# Deprecated: CLIP_QUANTIZE_INT8=true is read as CLIP_PRECISION=int8 when CLIP_PRECISION is unset.
 CLIP_QUANTIZE_INT8 = env.bool("CLIP_QUANTIZE_INT8", default=False)
+# Encoder precision (search/encoding/precision.py): auto, fp32, bf16 or int8. auto picks what the
+# CPU or GPU runs fastest; every mode but fp32 is checked at load against fp32 on a calibration
+# batch and falls back to fp32 under PRECISION_MIN_COSINE.
+CLIP_PRECISION = env.str("CLIP_PRECISION", default="int8" if CLIP_QUANTIZE_INT8 else "auto")
+TEXT_PRECISION = env.str("TEXT_PRECISION", default="auto")
+PRECISION_MIN_COSINE = env.float("PRECISION_MIN_COSINE", default=0.99)
 CLIP_DEVICE = env.str("CLIP_DEVICE", default="auto")  # "cpu", "cuda", "cuda:N" or "auto"
 TORCH_THREADS = env.int("TORCH_THREADS", default=0)  # 0: torch's own choice
 EMBED_BATCH_SIZE = env.int("EMBED_BATCH_SIZE", default=16)
+# Image index work arriving one upload at a time: how long the embedding worker waits for more
+# to fill a batch of EMBED_BATCH_SIZE (search/index/outbox.py). 0: embed what is there at once.
+EMBED_BATCH_WAIT_MS = env.int("EMBED_BATCH_WAIT_MS", default=250)
 TEXT_MODEL = env.str("TEXT_MODEL", default="")  # empty: the bundled all-MiniLM-L6-v2
 # Object detection for crops, taps and "shop the look" (search/encoding/detector.py): a
 # closed-set detector (YOLOS, DETR) as trained, or an open-vocabulary one (OWLv2, Grounding

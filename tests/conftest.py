@@ -23,6 +23,9 @@ def _isolated_state(settings, tmp_path):
         },
     }
     settings.VECTOR_BACKEND = "embedded"
+    # fp32 unless a test asks for another precision: auto would follow the CPU a test runs on.
+    settings.CLIP_PRECISION = "fp32"
+    settings.TEXT_PRECISION = "fp32"
     settings.VECTOR_PATH = tmp_path / "vectors"
     reset_vector_index()
     generations.reset()

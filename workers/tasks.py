@@ -59,9 +59,12 @@ def apply_index_changes(self, kind: str, entity_ids: list[int]) -> int:
     applied = 0
     try:
         size = outbox.batch_size(kind)
+        # Run inline (eager), the caller is the upload itself: nothing else can arrive meanwhile.
+        wait = 0.0 if self.request.is_eager else outbox.batch_wait(kind)
         for chunk in iter_chunks(entity_ids, size):
-            # A full batch: the change's own rows first, then other due work of its kind.
-            applied += outbox.process(kind, entity_ids=chunk, limit=size, fill=True)
+            # A full batch: the change's own rows first, then other due work of its kind, and
+            # what arrives within the batch wait (uploads come one by one).
+            applied += outbox.process(kind, entity_ids=chunk, limit=size, fill=True, wait=wait)
     except outbox.RetryLater as exc:
         if isinstance(exc.__cause__, TRANSIENT_ERRORS) and self.request.retries < self.max_retries:
             raise self.retry(countdown=exc.delay, exc=exc) from exc

@@ -19,7 +19,6 @@ import os
 import re
 import struct
 import threading
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 from PIL import Image, ImageOps
 
+from search.encoding import precision
 from search.encoding.base import InferenceModel, ModelUnavailable
 from search.encoding.hub import (
     cached_commit,
@@ -36,8 +36,7 @@ from search.encoding.hub import (
     looks_like_path,
     offline,
 )
-from search.encoding.trace import PROBES, QueryTrace, trace
-from search.encoding.vectors import unit
+from search.encoding.precision import PrecisionReport
 
 if TYPE_CHECKING:
     import torch
@@ -116,16 +115,24 @@ class ClipEncoder(InferenceModel):
         model: str,
         revision: str | None,
         *,
+        precision: str = "fp32",
+        min_cosine: float = 0.99,
         quantize_int8: bool = False,
         device: str = "cpu",
         threads: int = 0,
         batch_size: int = 16,
     ) -> None:
+        """``precision``: fp32, bf16, int8 or auto (search/encoding/precision.py), verified at
+        load against fp32 to ``min_cosine``. ``quantize_int8`` is the deprecated spelling of
+        ``precision="int8"`` (CLIP_QUANTIZE_INT8)."""
         if not model:
             raise ModelUnavailable("CLIP_MODEL is empty: set it to a hub id or a model directory.")
         local_dir = Path(model).expanduser() if Path(model).expanduser().is_dir() else None
         super().__init__(model, local_dir)
-        self.quantize_int8 = quantize_int8
+        self.precision_setting = "int8" if quantize_int8 and precision == "fp32" else precision
+        self.min_cosine = min_cosine
+        self.precision: PrecisionReport | None = None  # set at load
+        self._dtype: Any = None
         self.device_setting = device or "cpu"
         self.device = "cpu"  # resolved at load: "auto" picks CUDA when there is one
         self.threads = threads
@@ -139,9 +146,13 @@ class ClipEncoder(InferenceModel):
         self._tokenizer: Any = None
         self._image_processor: Any = None
         self._text_max_length = 77
-        self._query_trace = QueryTrace(f"CLIP model {self.model_name}", self._trace, self._embed)
         self._draft_edge = 0
         self._prefetch_workers = max(1, min(4, os.cpu_count() or 1))
+
+    @property
+    def quantize_int8(self) -> bool:
+        """Deprecated: whether the model runs with int8 layers (see ``precision``)."""
+        return self.precision is not None and self.precision.mode == "int8"
 
     def __repr__(self) -> str:
         return f"ClipEncoder({self.model_name!r}, revision={self._requested_revision!r})"
@@ -169,27 +180,18 @@ class ClipEncoder(InferenceModel):
                 "image-text model: set CLIP_MODEL to a CLIP-family checkpoint."
             )
         model.eval()
-        # Dynamic int8 quantisation is a CPU technique: with "auto" it keeps the model there.
-        auto_cpu = self.quantize_int8 and self.device_setting == "auto"
-        self.device = "cpu" if auto_cpu else _resolve_device(self.device_setting)
+        # int8 is a CPU technique: with CLIP_DEVICE=auto it keeps the model there.
+        int8_cpu = self.precision_setting == "int8" and self.device_setting == "auto"
+        self.device = "cpu" if int8_cpu else _resolve_device(self.device_setting)
         if self.device != "cpu":
             # A GPU outruns a few decoding threads by far (bench/gpu_embedding.py): give
             # JPEG decoding and resizing every core, since the GPU does the model's work.
             self._prefetch_workers = max(self._prefetch_workers, os.cpu_count() or 1)
-        if self.device != "cpu":
-            if self.quantize_int8:
-                raise ModelUnavailable(
-                    "CLIP_QUANTIZE_INT8 is a CPU mode: turn it off for CLIP_DEVICE=cuda."
-                )
             model = model.to(self.device)
-        if self.quantize_int8:
-            from torch.ao.quantization import quantize_dynamic
-
-            with warnings.catch_warnings():
-                # torch marks eager dynamic quantisation deprecated; it is still the one CPU path
-                # that needs no extra package.
-                warnings.simplefilter("ignore")
-                model = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        try:
+            chosen = precision.choose(self.precision_setting, self.device)
+        except precision.PrecisionUnavailable as exc:
+            raise ModelUnavailable(f"CLIP_PRECISION: {exc}.") from None
         config = model.config
         self._dim = int(getattr(config, "projection_dim", 0) or 0)
         text_positions = getattr(
@@ -207,18 +209,35 @@ class ClipEncoder(InferenceModel):
             )
         self._tokenizer = tokenizer
         self._image_processor = image_processor
+        model, self.precision = precision.settle(
+            name=f"CLIP model {self.model_name}",
+            requested=self.precision_setting,
+            chosen=chosen,
+            model=model,
+            embed=self._calibration_vectors,
+            threshold=self.min_cosine,
+        )
+        self._dtype = precision.dtype_of(self.precision.mode)
+        precision.record("clip", self.precision)
         if not self._dim:  # a config without projection_dim: ask the model
-            with torch.inference_mode():
-                probe = torch.from_numpy(self._blank_pixels()[None])
-                self._dim = int(_features(model.get_image_features(pixel_values=probe)).shape[-1])
+            self._dim = int(self._run_images(model, [self._blank_pixels()], self._dtype).shape[-1])
         self._model = model  # last: its presence means "loaded" to other threads
         logger.info(
-            "Loaded CLIP model %s (revision %s, dim %s, int8 %s)",
+            "Loaded CLIP model %s (revision %s, dim %s, precision %s)",
             self.model_name,
             self._revision,
             self._dim,
-            self.quantize_int8,
+            self.precision.mode,
         )
+
+    def _calibration_vectors(self, model: Any) -> np.ndarray:
+        """The calibration batch (pictures and phrases) through ``model``: what a precision is
+        checked on against fp32 at load."""
+        dtype = precision.dtype_of("bf16") if _is_bf16(model) else None
+        pixels = [self._preprocess(image) for image in precision.calibration_images()]
+        images = self._run_images(model, pixels, dtype)
+        texts = self._run_texts(model, precision.CALIBRATION_PHRASES)
+        return np.concatenate([images, texts])
 
     def _fetch(self) -> tuple[Any, Any, Any]:
         if self._local_dir is not None:
@@ -315,21 +334,27 @@ class ClipEncoder(InferenceModel):
         except UnreadableImage as exc:
             return exc
 
-    def _embed_pixels(self, arrays: Sequence[np.ndarray], batch_size: int = 0) -> np.ndarray:
+    def _run_images(
+        self, model: Any, arrays: Sequence[np.ndarray], dtype: Any = None, batch_size: int = 0
+    ) -> np.ndarray:
         import torch
 
         size = batch_size or self.batch_size
         outputs = []
         with torch.inference_mode():
             for start in range(0, len(arrays), size):
-                chunk = torch.from_numpy(np.stack(arrays[start : start + size])).to(self.device)
-                features = _features(self._model.get_image_features(pixel_values=chunk))
+                chunk = torch.from_numpy(np.stack(arrays[start : start + size]))
+                chunk = chunk.to(self.device, dtype=dtype or torch.float32)
+                features = _features(model.get_image_features(pixel_values=chunk))
                 outputs.append(
                     torch.nn.functional.normalize(features.float(), dim=-1).cpu().numpy()
                 )
         if not outputs:
             return np.empty((0, self._dim), dtype=np.float32)
         return np.ascontiguousarray(np.concatenate(outputs), dtype=np.float32)
+
+    def _embed_pixels(self, arrays: Sequence[np.ndarray], batch_size: int = 0) -> np.ndarray:
+        return self._run_images(self._model, arrays, self._dtype, batch_size)
 
     def encode_images(self, images: Sequence[Image.Image | bytes]) -> np.ndarray:
         """(n, dim) unit vectors; UnreadableImage for bytes PIL cannot decode."""
@@ -384,15 +409,11 @@ class ClipEncoder(InferenceModel):
     # --- texts --------------------------------------------------------------------------
 
     def encode_text_query(self, text: str) -> np.ndarray:
-        """One shopper query as a unit vector, the same as ``encode_texts([text])[0]``; on the
-        CPU it runs on a checked TorchScript trace of the text tower (search/encoding/trace.py).
-        Not for the int8 model: a trace of its dynamically quantised layers drifts from them."""
-        self.load()
-        traceable = self.device == "cpu" and not self.quantize_int8
-        traced = self._query_trace.get() if traceable else None
-        return unit(traced(text)) if traced is not None else self._embed(text)
+        """One shopper query as a unit vector, the same as ``encode_texts([text])[0]``.
 
-    def _embed(self, text: str) -> np.ndarray:
+        The model itself answers, eagerly under ``torch.inference_mode`` (one code path for
+        queries and batches, whatever the precision): measured side by side against a
+        TorchScript trace and ``torch.compile`` in bench/query_runtime.py."""
         return self.encode_texts([text])[0]
 
     def _tokens(self, texts: Sequence[str]) -> Any:
@@ -405,43 +426,15 @@ class ClipEncoder(InferenceModel):
                 return_tensors="pt",
             )
 
-    def _trace(self) -> Callable[[str], np.ndarray]:
+    def _run_texts(self, model: Any, texts: Sequence[str]) -> np.ndarray:
         import torch
 
-        model = self._model
-
-        class _TextTower(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.model = model
-
-            def forward(self, input_ids, attention_mask):
-                return _features(
-                    self.model.get_text_features(input_ids=input_ids, attention_mask=attention_mask)
-                )
-
-        example = self._tokens([PROBES[1]])
-        module = trace(_TextTower(), [example["input_ids"], example["attention_mask"]])
-
-        def embed(text: str) -> np.ndarray:
-            tokens = self._tokens([text])
-            with torch.inference_mode():
-                vector = module(tokens["input_ids"], tokens["attention_mask"])
-            return vector[0].float().numpy()
-
-        return embed
-
-    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
-        """(n, dim) unit vectors; texts longer than the model's context are truncated."""
-        import torch
-
-        self.load()
         outputs = []
         with torch.inference_mode():
             for start in range(0, len(texts), self.batch_size):
                 tokens = self._tokens(texts[start : start + self.batch_size])
                 features = _features(
-                    self._model.get_text_features(
+                    model.get_text_features(
                         input_ids=tokens["input_ids"].to(self.device),
                         attention_mask=tokens["attention_mask"].to(self.device),
                     )
@@ -452,3 +445,14 @@ class ClipEncoder(InferenceModel):
         if not outputs:
             return np.empty((0, self._dim), dtype=np.float32)
         return np.ascontiguousarray(np.concatenate(outputs), dtype=np.float32)
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, dim) unit vectors; texts longer than the model's context are truncated."""
+        self.load()
+        return self._run_texts(self._model, texts)
+
+
+def _is_bf16(model: Any) -> bool:
+    import torch
+
+    return any(parameter.dtype == torch.bfloat16 for parameter in model.parameters())

@@ -16,6 +16,7 @@ from django.conf import settings
 from search.encoding.base import ModelUnavailable
 from search.encoding.clip import ClipEncoder
 from search.encoding.detector import ObjectDetector
+from search.encoding.precision import PrecisionReport
 from search.encoding.text import TextEncoder
 
 _lock = threading.Lock()
@@ -34,11 +35,20 @@ def _for_settings(role: str, key: Any, build: Callable[[], T]) -> T:
         return current[1]
 
 
+def _clip_precision() -> str:
+    # CLIP_QUANTIZE_INT8 is the deprecated spelling of CLIP_PRECISION=int8: settings.py reads it
+    # as the default of CLIP_PRECISION; a test or a shell that flips it later still means int8.
+    if settings.CLIP_QUANTIZE_INT8 and settings.CLIP_PRECISION in {"", "fp32"}:
+        return "int8"
+    return settings.CLIP_PRECISION
+
+
 def _clip_from_settings(model_name: str, revision: str | None) -> ClipEncoder:
     return ClipEncoder(
         model_name,
         revision or None,
-        quantize_int8=settings.CLIP_QUANTIZE_INT8,
+        precision=_clip_precision(),
+        min_cosine=settings.PRECISION_MIN_COSINE,
         threads=settings.TORCH_THREADS,
         batch_size=settings.EMBED_BATCH_SIZE,
         device=settings.CLIP_DEVICE,
@@ -50,7 +60,8 @@ def get_clip_encoder() -> ClipEncoder:
     key = (
         settings.CLIP_MODEL,
         settings.CLIP_MODEL_REVISION,
-        settings.CLIP_QUANTIZE_INT8,
+        _clip_precision(),
+        settings.PRECISION_MIN_COSINE,
         settings.TORCH_THREADS,
         settings.EMBED_BATCH_SIZE,
         settings.CLIP_DEVICE,
@@ -75,7 +86,16 @@ def clip_encoder_for(model_name: str, revision: str) -> ClipEncoder:
 
 def get_text_encoder() -> TextEncoder:
     """The process's text encoder, built from settings.TEXT_MODEL (loaded on first use)."""
-    return _for_settings("text", settings.TEXT_MODEL, lambda: TextEncoder(settings.TEXT_MODEL))
+    key = (settings.TEXT_MODEL, settings.TEXT_PRECISION, settings.PRECISION_MIN_COSINE)
+    return _for_settings(
+        "text",
+        key,
+        lambda: TextEncoder(
+            settings.TEXT_MODEL,
+            precision=settings.TEXT_PRECISION,
+            min_cosine=settings.PRECISION_MIN_COSINE,
+        ),
+    )
 
 
 def get_detector() -> ObjectDetector:
@@ -108,6 +128,17 @@ def get_detector() -> ObjectDetector:
             prompts=tuple(settings.DETECTOR_PROMPTS.split(",")),
         ),
     )
+
+
+def loaded_precisions() -> dict[str, PrecisionReport]:
+    """The precision of this process's loaded CLIP and text encoders ("clip", "text")."""
+    with _lock:
+        models = {role: model for role, (_, model) in _from_settings.items()}
+    return {
+        role: model.precision
+        for role, model in sorted(models.items())
+        if getattr(model, "precision", None) is not None
+    }
 
 
 def forget_other_clip_encoders() -> None:

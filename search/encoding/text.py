@@ -7,16 +7,16 @@ ships inside the virtual environment, so the default needs no download at all.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from search.encoding import precision
 from search.encoding.base import InferenceModel, ModelUnavailable
 from search.encoding.hub import cached_commit, hub_has, offline
-from search.encoding.trace import PROBES, QueryTrace, trace
-from search.encoding.vectors import unit
+from search.encoding.precision import PrecisionReport
 
 logger = logging.getLogger(__name__)
 
@@ -32,14 +32,18 @@ def _bundled_model_dir() -> Path:
 class TextEncoder(InferenceModel):
     """A sentence-transformers model; vectors are L2-normalised float32."""
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, *, precision: str = "fp32", min_cosine: float = 0.99) -> None:
+        """``precision``: fp32, bf16, int8 or auto (search/encoding/precision.py), verified at
+        load against fp32 to ``min_cosine``."""
         self._source = model
+        self.precision_setting = precision
+        self.min_cosine = min_cosine
+        self.precision: PrecisionReport | None = None  # set at load
         if model:
             path = Path(model).expanduser()
             super().__init__(model, path if path.is_dir() else None)
         else:
             super().__init__(BUNDLED_MODEL_NAME, _bundled_model_dir())
-        self._query_trace = QueryTrace(f"Text model {self.model_name}", self._trace, self._embed)
 
     def _key_name(self) -> str:
         return self.model_name.rstrip("/")
@@ -70,6 +74,19 @@ class TextEncoder(InferenceModel):
                 "bundled all-MiniLM-L6-v2."
             ) from None
         model.eval()
+        try:
+            chosen = precision.choose(self.precision_setting, "cpu")
+        except precision.PrecisionUnavailable as exc:
+            raise ModelUnavailable(f"TEXT_PRECISION: {exc}.") from None
+        model, self.precision = precision.settle(
+            name=f"Text model {self.model_name}",
+            requested=self.precision_setting,
+            chosen=chosen,
+            model=model,
+            embed=lambda candidate: self._run(candidate, precision.CALIBRATION_PHRASES, 64),
+            threshold=self.min_cosine,
+        )
+        precision.record("text", self.precision)
         dimension = model.get_embedding_dimension()
         if self._local_dir is None and self._revision is None:
             self._revision = cached_commit(self._source, None, "modules.json") or "unpinned"
@@ -78,55 +95,20 @@ class TextEncoder(InferenceModel):
         logger.info("Loaded text model %s (dim %s)", self.model_name, self._dim)
 
     def encode_query(self, text: str) -> np.ndarray:
-        """One shopper query as a unit vector, the same as ``encode([text])[0]``, on a checked
-        TorchScript trace of the model where there is one (search/encoding/trace.py)."""
-        self.load()
-        traced = self._query_trace.get()
-        return unit(traced(text)) if traced is not None else self._embed(text)
-
-    def _embed(self, text: str) -> np.ndarray:
+        """One shopper query as a unit vector, the same as ``encode([text])[0]``: the model
+        answers eagerly (bench/query_runtime.py measured the alternatives side by side)."""
         return self.encode([text])[0]
-
-    def _trace(self) -> Callable[[str], np.ndarray]:
-        import torch
-
-        example = self._features(PROBES[1])
-        keys = tuple(key for key, value in example.items() if isinstance(value, torch.Tensor))
-        constants = {key: value for key, value in example.items() if key not in keys}
-        model = self._model
-
-        class _Embed(torch.nn.Module):
-            """The tensors of the model's input dict in, the sentence embedding out; the rest
-            of the dict (e.g. the modality) is fixed at trace time."""
-
-            def __init__(self) -> None:
-                super().__init__()
-                self.model = model
-
-            def forward(self, *tensors):
-                inputs = {**constants, **dict(zip(keys, tensors, strict=True))}
-                return self.model(inputs)["sentence_embedding"]
-
-        module = trace(_Embed(), [example[key] for key in keys])
-
-        def embed(text: str) -> np.ndarray:
-            features = self._features(text)
-            with torch.inference_mode():
-                return module(*(features[key] for key in keys))[0].float().numpy()
-
-        return embed
-
-    def _features(self, text: str) -> dict[str, Any]:
-        # sentence-transformers 6 renamed tokenize (now deprecated) to preprocess.
-        preprocess = getattr(self._model, "preprocess", None) or self._model.tokenize
-        return preprocess([text])
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64) -> np.ndarray:
         """(n, dim) unit vectors; texts past the model's window are truncated by the model."""
         self.load()
         if not texts:
             return np.empty((0, self._dim), dtype=np.float32)
-        vectors = self._model.encode(
+        return self._run(self._model, texts, batch_size)
+
+    @staticmethod
+    def _run(model: Any, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        vectors = model.encode(
             list(texts),
             batch_size=batch_size,
             convert_to_numpy=True,

@@ -1,8 +1,8 @@
 """Load the search models before the first shopper needs them.
 
 Lazily, the first searches of a new web worker would wait several seconds: torch and
-transformers imports, CLIP and the text model from disk, their query traces
-(search/encoding/trace.py). `deploy/gunicorn.conf.py` runs `warm_models` in a background thread
+transformers imports, CLIP and the text model from disk, their precision checks
+(search/encoding/precision.py). `deploy/gunicorn.conf.py` runs `warm_models` in a background thread
 as each worker starts; a search that arrives meanwhile waits on the same load locks instead of
 loading twice.
 """

@@ -99,7 +99,12 @@ class RelayReport:
 
 
 def claim(
-    kind: str, *, entity_ids: Iterable[int] | None = None, limit: int, fill: bool = False
+    kind: str,
+    *,
+    entity_ids: Iterable[int] | None = None,
+    limit: int,
+    fill: bool = False,
+    token: str | None = None,
 ) -> Claim | None:
     """Lease up to ``limit`` due, unclaimed rows of one kind: the named ones (and with
     ``fill``, the oldest others after them, up to ``limit``), or the oldest.
@@ -110,7 +115,8 @@ def claim(
 
     Two workers never hold the same row: the rows are locked while being leased
     (``SKIP LOCKED`` where the database has it) and a leased row is skipped until its lease
-    runs out, which it does only when its worker died.
+    runs out, which it does only when its worker died. ``token`` extends an earlier claim
+    (``top_up``) instead of starting a new one.
     """
     now = timezone.now()
     due = IndexChange.objects.filter(kind=kind, available_at__lte=now).filter(
@@ -123,7 +129,7 @@ def claim(
             order = [Case(When(entity_id__in=named, then=0), default=1), "id"]
         else:
             due = due.filter(entity_id__in=named)
-    token = uuid.uuid4().hex
+    token = token or uuid.uuid4().hex
     with transaction.atomic():
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True)
@@ -135,6 +141,28 @@ def claim(
             claimed_until=now + lease, claim_token=token
         )
     return Claim(kind, token, {row.entity_id: (row.pk, row.version) for row in rows})
+
+
+def top_up(claimed: Claim, *, limit: int, wait: float) -> Claim:
+    """Wait up to ``wait`` seconds for more due work of the claim's kind, adding it to the
+    claim until it holds ``limit`` rows.
+
+    Uploads arrive one by one, each with its own fast-path task: without a wait the first
+    task finds only its own image and the model runs at batch 1. A short wait lets the rows
+    of the uploads right behind it commit, so a burst is embedded at the batch speed
+    (bench/ingest.py) while a lone upload waits only ``wait`` longer.
+    """
+    deadline = time.monotonic() + wait
+    step = max(0.01, min(0.05, wait / 5))
+    while len(claimed.versions) < limit:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        time.sleep(min(step, left))
+        more = claim(claimed.kind, limit=limit - len(claimed.versions), token=claimed.token)
+        if more is not None:
+            claimed.versions.update(more.versions)
+    return claimed
 
 
 def complete(claim: Claim) -> int:
@@ -201,14 +229,22 @@ def apply(kind: str, entity_ids: list[int]) -> None:
 
 
 def process(
-    kind: str, *, entity_ids: Iterable[int] | None = None, limit: int, fill: bool = False
+    kind: str,
+    *,
+    entity_ids: Iterable[int] | None = None,
+    limit: int,
+    fill: bool = False,
+    wait: float = 0.0,
 ) -> int:
     """Claim, apply and complete one batch; returns how many entities were applied (0 when
-    nothing was due). A failure gives the batch back with a back-off and raises RetryLater
-    from it."""
+    nothing was due). With ``wait``, a batch short of ``limit`` waits that many seconds at
+    most for more work to fill it (``top_up``). A failure gives the batch back with a
+    back-off and raises RetryLater from it."""
     claimed = claim(kind, entity_ids=entity_ids, limit=limit, fill=fill)
     if claimed is None:
         return 0
+    if wait > 0:
+        claimed = top_up(claimed, limit=limit, wait=wait)
     try:
         apply(kind, claimed.entity_ids)
     except ModelUnavailable as exc:
@@ -224,6 +260,11 @@ def process(
 
 def batch_size(kind: str) -> int:
     return settings.EMBED_BATCH_SIZE if kind == Kind.IMAGE else 256
+
+
+def batch_wait(kind: str) -> float:
+    """Seconds a short batch of this kind waits to fill: images only (the model batches)."""
+    return settings.EMBED_BATCH_WAIT_MS / 1000 if kind == Kind.IMAGE else 0.0
 
 
 def relay(*, seconds: float) -> RelayReport:

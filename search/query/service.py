@@ -359,12 +359,18 @@ def _clip_vector(
             return None, CLIP_OFF_NOTICE
         return None, None
     try:
+        words_job: Future[np.ndarray] | None = None
+        if query.text and query.image is not None:
+            # Hybrid: the text tower runs in another thread while this one runs the vision
+            # tower (torch releases the GIL), not one after the other (bench/search.py).
+            encoder.load()
+            words_job = _encode_pool.submit(_clip_words, query, encoder)
         photo = encoder.encode_images([query.image])[0] if query.image is not None else None
-        words = clip_text_vector(query.text, encoder) if query.text else None
-        if query.negative and words is not None:
-            words = unit(
-                words - settings.SEARCH_NEGATIVE_WEIGHT * clip_text_vector(query.negative, encoder)
-            )
+        words: np.ndarray | None = None
+        if words_job is not None:
+            words = words_job.result()
+        elif query.text:
+            words = _clip_words(query, encoder)
     except ModelUnavailable as exc:
         if query.image is not None:
             raise
@@ -374,6 +380,16 @@ def _clip_vector(
         weight = 0.5 if query.text_weight is None else query.text_weight
         return unit(weight * words + (1 - weight) * photo), None
     return (photo if photo is not None else words), None
+
+
+def _clip_words(query: SearchQuery, encoder: ClipEncoder) -> np.ndarray:
+    assert query.text
+    words = clip_text_vector(query.text, encoder)
+    if query.negative:
+        words = unit(
+            words - settings.SEARCH_NEGATIVE_WEIGHT * clip_text_vector(query.negative, encoder)
+        )
+    return words
 
 
 def _similar_vector(product_id: int, model_key: str) -> np.ndarray | None:

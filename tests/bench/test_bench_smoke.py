@@ -48,13 +48,19 @@ def test_prints_endpoint_latency_and_stages_per_query_kind(quick_run):
     section = _section(quick_run.stdout, "== endpoint, one keep-alive client")
     for kind in ("text", "photo", "hybrid", r"text, repeated \(cache hit\)", PHONE):
         # wall p50, wall p95, took p50, decode (photos only), encode, vector_search, hydrate,
-        # wall-took
+        # wall-took, precision (CLIP, and MiniLM where words are searched)
         decode = "-" if kind.startswith("text") else NUMBER
+        modes = "(?:fp32|bf16|int8)"
+        precision = modes if kind.startswith("photo") else f"{modes}/{modes}"
         assert re.search(
-            rf"^{kind}\s+(?:{NUMBER}\s+){{3}}{decode}\s+(?:{NUMBER}\s+){{3}}{NUMBER}$",
+            rf"^{kind}\s+(?:{NUMBER}\s+){{3}}{decode}\s+(?:{NUMBER}\s+){{3}}{NUMBER}\s+"
+            rf"{precision}$",
             section,
             re.M,
         ), section
+    # the machine, and what the server's encoders run in after their check at load
+    assert re.search(r"^cpu: .*; torch \w+; flags ", quick_run.stdout, re.M)
+    assert re.search(r"^server clip precision: (?:fp32|bf16|int8) ", quick_run.stdout, re.M)
 
 
 def test_prints_the_stages_measured_alone(quick_run):

@@ -201,6 +201,8 @@ def fault_env(clip_settings, settings, tmp_path, redis_server):
         "QDRANT_URL": "",
         "CLIP_MODEL": settings.CLIP_MODEL,
         "CLIP_MODEL_REVISION": "",
+        "CLIP_PRECISION": settings.CLIP_PRECISION,  # the test process's (fp32)
+        "TEXT_PRECISION": settings.TEXT_PRECISION,
         "EMBED_BATCH_SIZE": "4",
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "HF_HUB_OFFLINE": "1",

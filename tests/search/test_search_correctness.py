@@ -2,6 +2,7 @@
 ranking over the same vectors (exact search mode), with and without filters."""
 
 import io
+import itertools
 import json
 
 import numpy as np
@@ -192,3 +193,60 @@ def test_min_score_cuts_the_list_where_brute_force_does(vector_catalogue):
     assert [row["product_id"] for row in body["results"]] == [
         pid for pid, score in expected if score >= threshold
     ]
+
+
+@pytest.mark.parametrize("mode", ["bf16", "int8"])
+def test_bf16_and_int8_queries_retrieve_fp32s_top_10(vector_catalogue, clip_settings, mode):
+    """Vectors of another precision live in the fp32 model's space: a catalogue indexed in
+    fp32 is searched with bf16 or int8 queries through the same collection."""
+    from search.encoding.registry import get_clip_encoder, reset_encoders
+
+    rows, fp32 = vector_catalogue
+    photos = [
+        jpeg_bytes(colour=(40 * seed, 200 - 30 * seed, 17 * seed), size=(48, 40))
+        for seed in range(3)
+    ]
+    texts = ("red shoe", "small leather bag")
+    expected_photos = [fp32.encode_images([decode_query_image(p)])[0] for p in photos]
+    expected_texts = list(fp32.encode_texts(texts))
+
+    # given the server's CLIP switched to another precision
+    clip_settings.CLIP_PRECISION = mode
+    reset_encoders()
+    other = get_clip_encoder()
+    other.load()
+    assert other.precision is not None and other.precision.mode == mode
+    assert other.model_key == fp32.model_key
+
+    # when the same photos and words are searched
+    client = APIClient()
+    found = []
+    for photo in photos:
+        file = io.BytesIO(photo)
+        file.name = "q.jpg"
+        response = client.post(
+            "/api/v1/search/", {"image": file, "limit": "10"}, format="multipart"
+        )
+        found.append([row["product_id"] for row in response.json()["results"]])
+    for text in texts:
+        body = {"text": text, "limit": 10, "weights": {"image": 1, "text": 0, "keywords": 0}}
+        response = client.post("/api/v1/search/", body, format="json")
+        found.append([row["product_id"] for row in response.json()["results"]])
+
+    # then the query vectors agree with fp32's, and the results are fp32's top 10: the same
+    # products in the same order, except where fp32's own scores are closer than the query
+    # moved (|score' - score| <= |q' - q| for unit vectors), where a tie may break either way
+    queries = [other.encode_images([decode_query_image(p)])[0] for p in photos]
+    queries += list(other.encode_texts(texts))
+    expected = [*expected_photos, *expected_texts]
+    assert min(float(a @ b) for a, b in zip(queries, expected, strict=True)) >= 0.99
+    for ids, query, reference in zip(found, queries, expected, strict=True):
+        ranked = brute_force(rows, reference, lambda p: True)
+        score = dict(ranked)
+        slack = 2 * float(np.linalg.norm(query - reference)) + 1e-4
+        assert len(ids) == 10
+        assert all(score[a] >= score[b] - slack for a, b in itertools.pairwise(ids))
+        surely_in = [pid for pid, s in ranked[:10] if s > ranked[10][1] + slack]
+        assert set(surely_in) <= set(ids)
+        assert all(score[pid] >= ranked[9][1] - slack for pid in ids)
+        assert len(surely_in) >= 5  # the check has teeth: most of the ten are no tie

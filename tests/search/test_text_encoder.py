@@ -57,10 +57,7 @@ def test_vectors_are_unit_float32_of_the_model_dim(minilm):
     ["kettle", "crimson coat made of leather", "Northwind NO-JAC-0001", "wool " * 400],
     ids=["one word", "a phrase", "a SKU", "past the model's window"],
 )
-def test_a_query_on_the_torchscript_trace_gets_the_models_vector(minilm, query):
-    # given the encoder's query path, traced and checked on first use
-    assert minilm._query_trace.get() is not None
-
+def test_a_query_gets_the_models_vector(minilm, query):
     # when a query is encoded for search
     vector = minilm.encode_query(query)
 
@@ -68,26 +65,6 @@ def test_a_query_on_the_torchscript_trace_gets_the_models_vector(minilm, query):
     assert vector.dtype == np.float32 and vector.shape == (384,)
     assert float(vector @ minilm.encode([query])[0]) > 0.9999
     assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-5
-
-
-def test_queries_fall_back_to_the_model_when_it_cannot_be_traced(monkeypatch, caplog):
-    # given a model that TorchScript cannot trace
-    import torch
-
-    def refuse(*args, **kwargs):
-        raise RuntimeError("cannot trace this model")
-
-    monkeypatch.setattr(torch.jit, "trace", refuse)
-    encoder = TextEncoder("")
-
-    # when a query is encoded
-    with caplog.at_level("WARNING", logger="search.encoding.trace"):
-        vector = encoder.encode_query("blue denim jeans")
-
-    # then the plain model answers, and the log says why the query path is slower
-    assert float(vector @ encoder.encode(["blue denim jeans"])[0]) > 0.9999
-    assert encoder._query_trace.get() is None
-    assert "without TorchScript: cannot trace this model" in caplog.text
 
 
 def test_no_texts_give_an_empty_matrix(minilm):

@@ -2,6 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
+from search.encoding.base import ModelUnavailable
+from search.encoding.registry import get_clip_encoder, get_text_encoder
 from search.index.consistency import index_status
 from search.models import IndexGeneration
 from search.relevance.gate import evaluation_summary
@@ -44,7 +46,37 @@ class Command(BaseCommand):
                 f"image generation {generation.collection}{live}: {generation.model_name}, "
                 f"switch gate: {evaluation_summary(generation.evaluation)}"
             )
+        for line in _precision_lines():
+            out(line)
         if status.consistent:
             out(self.style.SUCCESS("PostgreSQL and the vector index agree."))
         else:
             out(self.style.WARNING("Differences found: run `manage.py reconcile` to repair them."))
+
+
+def _precision_lines() -> list[str]:
+    """The precision each encoder runs in on this host (loads them, with the check at load:
+    the same choice a worker with these settings and this CPU makes)."""
+    lines = []
+    for tower, setting, get in (
+        ("CLIP", "CLIP_PRECISION", get_clip_encoder),
+        ("text model", "TEXT_PRECISION", get_text_encoder),
+    ):
+        try:
+            encoder = get()
+            encoder.load()
+        except ModelUnavailable as exc:
+            lines.append(f"{tower} precision: model unavailable ({exc})")
+            continue
+        report = encoder.precision
+        assert report is not None
+        cosine = (
+            "" if report.min_cosine is None else f", min cosine to fp32 {report.min_cosine:.4f}"
+        )
+        line = (
+            f"{tower} precision on this host: {report.mode} ({setting}={report.requested}{cosine})"
+        )
+        if report.fell_back:
+            line += f"; fell back from {report.chosen}: {report.reason}"
+        lines.append(line)
+    return lines
