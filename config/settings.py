@@ -377,3 +377,16 @@ SEARCH_VOCABULARY_TTL = 30.0
 # Rebuild a changed vocabulary in a background thread, serving the previous one meanwhile;
 # off, the search that notices the change waits for it.
 SEARCH_VOCABULARY_BACKGROUND = True
+
+# --- Merchant catalogue feeds (issue 19): bulk upsert, images by URL, webhooks.
+# Rows in one bulk upsert call (JSON lines or CSV); a bigger file is refused whole (split it).
+BULK_UPSERT_MAX_ROWS = env.int("BULK_UPSERT_MAX_ROWS", default=1000)
+BULK_UPSERT_MAX_BYTES = env.int("BULK_UPSERT_MAX_BYTES", default=5 * 1024 * 1024)
+# Images fetched from a merchant's URL by a worker: bytes, whole download time, redirects, and
+# networks exempt from the public-address-only rule (CIDRs, comma-separated; empty: none).
+IMAGE_FETCH_MAX_BYTES = env.int("IMAGE_FETCH_MAX_BYTES", default=MAX_UPLOAD_BYTES)
+IMAGE_FETCH_TIMEOUT_SECONDS = env.float("IMAGE_FETCH_TIMEOUT_SECONDS", default=20.0)
+IMAGE_FETCH_MAX_REDIRECTS = env.int("IMAGE_FETCH_MAX_REDIRECTS", default=3)
+# Tries after the first when the image server is down or answers 5xx/429 (back-off 30 s, 60 s...).
+IMAGE_FETCH_MAX_RETRIES = env.int("IMAGE_FETCH_MAX_RETRIES", default=3)
+IMAGE_FETCH_ALLOWED_NETWORKS = env.list("IMAGE_FETCH_ALLOWED_NETWORKS", default=[])

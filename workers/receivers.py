@@ -95,3 +95,8 @@ def _product_changed(sender, product_id: int, changed_fields: frozenset, **kwarg
 @receiver(signals.product_deleted)
 def _product_deleted(sender, product_id: int, **kwargs) -> None:
     _after_commit(Kind.PRODUCT, [product_id])
+
+
+@receiver(signals.image_fetch_requested)
+def _image_fetch_requested(sender, fetch_id: int, **kwargs) -> None:
+    transaction.on_commit(partial(tasks.fetch_product_image.delay, fetch_id))

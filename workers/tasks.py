@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from catalog import services as catalog_services
+from catalog.remote import FetchUnavailable
 from search.encoding.base import ModelUnavailable
 from search.index import outbox
 from search.index import sync as indexing
@@ -108,3 +110,34 @@ def sweep_unindexed() -> int:
     if image_ids:
         logger.info("sweep queued %d image(s)", len(image_ids))
     return len(image_ids)
+
+
+@shared_task(
+    bind=True,
+    max_retries=settings.IMAGE_FETCH_MAX_RETRIES,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # The download has its own deadline (IMAGE_FETCH_TIMEOUT_SECONDS); intake and thumbnail after it.
+    soft_time_limit=settings.IMAGE_FETCH_TIMEOUT_SECONDS + 60,
+    time_limit=settings.IMAGE_FETCH_TIMEOUT_SECONDS + 90,
+)
+def fetch_product_image(self, fetch_id: int) -> str:
+    """Download an image a merchant gave by URL and take it in. A server that is down or busy
+    is tried again with growing waits; past the retries the fetch is marked failed."""
+    try:
+        fetch = catalog_services.product_image_fetch_run(fetch_id=fetch_id)
+    except FetchUnavailable as exc:
+        if self.request.retries < self.max_retries:
+            raise self.retry(countdown=backoff_seconds(self.request.retries), exc=exc) from exc
+        fetch = catalog_services.product_image_fetch_fail(fetch_id=fetch_id, reason=exc.detail)
+    if fetch is None:
+        logger.info("image fetch %s is gone; nothing to do", fetch_id)
+        return "missing"
+    if fetch.status == fetch.Status.FAILED:
+        logger.info("image fetch %s failed: %s", fetch_id, fetch.failure_reason)
+    return str(fetch.status)
+
+
+def backoff_seconds(retries: int, *, base: float = 30.0, cap: float = 3600.0) -> float:
+    """Exponential back-off: base, 2 x base, 4 x base ... capped."""
+    return float(min(cap, base * (2**retries)))
