@@ -74,7 +74,9 @@ class BulkRowResultSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["created", "updated", "unchanged", "failed"])
     id = serializers.IntegerField(allow_null=True, help_text="The product's id.")
     detail = serializers.CharField(help_text="Why the row failed; empty otherwise.")
-    errors = serializers.DictField(help_text="The row's errors by field.")
+    errors = serializers.DictField(  # type: ignore[assignment]  # a field named errors
+        child=serializers.CharField(), help_text="The row's errors by field."
+    )
 
 
 class BulkResultSerializer(serializers.Serializer):

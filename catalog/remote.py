@@ -42,14 +42,18 @@ class FetchUnavailable(Exception):
 
 
 @dataclass(frozen=True)
-class _Target:
+class Target:
     url: httpx.URL  # with the checked address as host
     host: str  # the name, for the Host header and TLS
     host_header: str
 
 
-def check_url(url: str) -> httpx.URL:
-    """The syntax checks that need no network: scheme, host, and an address given literally."""
+Networks = list[str] | None
+
+
+def check_url(url: str, *, allowed_networks: Networks = None) -> httpx.URL:
+    """The syntax checks that need no network: scheme, host, and an address given literally.
+    ``allowed_networks`` (CIDRs) defaults to IMAGE_FETCH_ALLOWED_NETWORKS."""
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError):
@@ -62,7 +66,7 @@ def check_url(url: str) -> httpx.URL:
         literal = ipaddress.ip_address(parsed.host)
     except ValueError:
         return parsed
-    _check_address(literal, parsed.host)
+    _check_address(literal, parsed.host, allowed_networks)
     return parsed
 
 
@@ -71,7 +75,7 @@ def fetch_image(url: str) -> bytes:
     limit = settings.IMAGE_FETCH_MAX_BYTES
     deadline = time.monotonic() + settings.IMAGE_FETCH_TIMEOUT_SECONDS
     for _ in range(settings.IMAGE_FETCH_MAX_REDIRECTS + 1):
-        target = _resolve(check_url(url))
+        target = resolve_checked(check_url(url))
         remaining = max(deadline - time.monotonic(), 0.1)
         # trust_env=False: a proxy from the environment would make its own connection to the
         # name, bypassing the address we checked.
@@ -107,7 +111,9 @@ def fetch_image(url: str) -> bytes:
     raise FetchRefused(f"More than {settings.IMAGE_FETCH_MAX_REDIRECTS} redirects.")
 
 
-def _resolve(parsed: httpx.URL) -> _Target:
+def resolve_checked(parsed: httpx.URL, *, allowed_networks: Networks = None) -> Target:
+    """Resolve the URL's host, check every address, and give the URL to connect to (the
+    checked address as host) with the name for the Host header and TLS."""
     host = parsed.host
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
@@ -120,31 +126,27 @@ def _resolve(parsed: httpx.URL) -> _Target:
     # Every address must pass, not only the one we would use: a name that also resolves to
     # an internal address is refused whole.
     for address in addresses:
-        _check_address(address, host)
+        _check_address(address, host, allowed_networks)
     netloc = host if parsed.port is None else f"{host}:{parsed.port}"
     if ":" in host and not host.startswith("["):
         netloc = f"[{host}]" if parsed.port is None else f"[{host}]:{parsed.port}"
-    return _Target(url=parsed.copy_with(host=str(addresses[0])), host=host, host_header=netloc)
+    return Target(url=parsed.copy_with(host=str(addresses[0])), host=host, host_header=netloc)
 
 
-def _check_address(address: IPAddress, host: str) -> None:
+def _check_address(address: IPAddress, host: str, allowed_networks: Networks) -> None:
     checked = address
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         checked = address.ipv4_mapped
-    if any(checked in network for network in _allowed_networks()):
+    if allowed_networks is None:
+        allowed_networks = settings.IMAGE_FETCH_ALLOWED_NETWORKS
+    exempt = [ipaddress.ip_network(network, strict=False) for network in allowed_networks]
+    if any(checked in network for network in exempt):
         return
     if not checked.is_global or checked.is_multicast or checked.is_reserved:
         raise FetchRefused(
             f"The host {host} resolves to {address}, an address that is not on the public "
-            "internet; images are fetched from public addresses only."
+            "internet; only public addresses are reached."
         )
-
-
-def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    return [
-        ipaddress.ip_network(network, strict=False)
-        for network in settings.IMAGE_FETCH_ALLOWED_NETWORKS
-    ]
 
 
 def _check_answer(response: httpx.Response, limit: int) -> None:

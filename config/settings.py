@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "search",
     "workers",
     "frontend",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -390,3 +391,10 @@ IMAGE_FETCH_MAX_REDIRECTS = env.int("IMAGE_FETCH_MAX_REDIRECTS", default=3)
 # Tries after the first when the image server is down or answers 5xx/429 (back-off 30 s, 60 s...).
 IMAGE_FETCH_MAX_RETRIES = env.int("IMAGE_FETCH_MAX_RETRIES", default=3)
 IMAGE_FETCH_ALLOWED_NETWORKS = env.list("IMAGE_FETCH_ALLOWED_NETWORKS", default=[])
+# Webhooks to merchants' endpoints (webhooks/, docs/webhooks.md): answer time per attempt,
+# retries after the first (back-off WEBHOOK_RETRY_BASE_SECONDS x 2^n, at most an hour apart),
+# and networks exempt from the public-address-only rule (CIDRs; empty: none).
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])

@@ -16,6 +16,7 @@ from search.index import outbox
 from search.index import sync as indexing
 from search.index.chunks import iter_chunks
 from search.vector_index.base import VectorStoreUnavailable
+from webhooks import services as webhook_services
 
 logger = logging.getLogger(__name__)
 
@@ -141,3 +142,19 @@ def fetch_product_image(self, fetch_id: int) -> str:
 def backoff_seconds(retries: int, *, base: float = 30.0, cap: float = 3600.0) -> float:
     """Exponential back-off: base, 2 x base, 4 x base ... capped."""
     return float(min(cap, base * (2**retries)))
+
+
+@shared_task(bind=True, max_retries=settings.WEBHOOK_MAX_RETRIES, acks_late=True)
+def deliver_webhook(self, delivery_id: int) -> str:
+    """POST one signed webhook delivery; a receiver that does not answer 2xx is tried again
+    after 30 s, 60 s, 120 s ... (WEBHOOK_RETRY_BASE_SECONDS), then the delivery is failed."""
+    try:
+        delivery = webhook_services.delivery_attempt(delivery_id=delivery_id)
+    except webhook_services.DeliveryFailed as exc:
+        if self.request.retries < self.max_retries:
+            delay = backoff_seconds(self.request.retries, base=settings.WEBHOOK_RETRY_BASE_SECONDS)
+            logger.info("webhook delivery %s: %s; again in %.0f s", delivery_id, exc, delay)
+            raise self.retry(countdown=delay, exc=exc) from exc
+        webhook_services.delivery_give_up(delivery_id=delivery_id, reason=str(exc))
+        return "failed"
+    return "missing" if delivery is None else str(delivery.status)
