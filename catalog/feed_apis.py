@@ -30,7 +30,7 @@ from catalog.apis import (
 from catalog.bulk import CSV_TYPES, JSON_LINES_TYPES, BulkFileRejected, BulkRow, read_rows
 from catalog.models import Merchant, ProductImageFetch
 from catalog.services import PRODUCT_EDITABLE_FIELDS
-from config.parsers import too_large
+from config.parsers import JSONParser, too_large
 
 # --- Bulk upsert ----------------------------------------------------------------------------------
 
@@ -128,8 +128,9 @@ class MerchantProductBulkUpsertApi(APIView):
             )
         ],
         request={
-            JSON_LINES_TYPES[0]: OpenApiTypes.STR,
-            CSV_TYPES[0]: OpenApiTypes.STR,
+            # Binary: any bytes are a well-formed body; the rows decide what is valid.
+            JSON_LINES_TYPES[0]: OpenApiTypes.BINARY,
+            CSV_TYPES[0]: OpenApiTypes.BINARY,
         },
         responses={200: BulkResultSerializer},
         description=(
@@ -254,6 +255,7 @@ class ImageFetchOutputSerializer(serializers.ModelSerializer):
 
 class MerchantProductImageFetchCreateApi(APIView):
     permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="merchant_product_image_fetches_create",

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.apis import MerchantProductListCreateApi
+from config.parsers import JSONParser
 from config.validation import PlainTextField
 from webhooks import selectors, services
 from webhooks.models import Event, WebhookDelivery, WebhookEndpoint
@@ -79,6 +80,7 @@ def _caller_endpoint(request: Request, endpoint_id: int) -> WebhookEndpoint:
 
 class WebhookEndpointListCreateApi(APIView):
     permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
 
     @extend_schema(
         operation_id="merchant_webhooks_list", responses=EndpointOutputSerializer(many=True)
