@@ -41,7 +41,6 @@ def init_sentry(
         environment=environment,
         release=release or None,
         integrations=[DjangoIntegration(), CeleryIntegration()],
-        send_default_pii=False,
         max_request_body_size="never",
         include_local_variables=False,
         traces_sample_rate=traces_sample_rate,
