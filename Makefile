@@ -12,7 +12,7 @@ DEMO_ADDR ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test test-fast lint duplicate-code format migrate bench bench-indexing bench-vector-index bench-search bench-outbox bench-understanding schemathesis relevance browser clean
+.PHONY: help venv demo test test-fast lint duplicate-code format migrate bench bench-indexing bench-vector-index bench-search bench-outbox bench-understanding schemathesis relevance browser clean openapi
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}'
@@ -81,6 +81,11 @@ bench-understanding: $(STAMP) ## Query understanding at 100k products: vocabular
 	DATABASE_URL=$(TEST_DATABASE_URL) HF_HUB_OFFLINE=1 $(PY) bench/understanding.py
 
 bench: bench-indexing bench-vector-index bench-search bench-outbox bench-understanding ## All benchmarks
+
+openapi: $(STAMP) ## Write the API schema to docs/openapi.yaml (a test fails when it drifts from the code)
+	@# Integer ranges in the schema follow the database; the contract is PostgreSQL's (no connection is made).
+	DATABASE_URL=postgres://schema@127.0.0.1:5432/schema HF_HUB_OFFLINE=1 \
+		$(PY) manage.py spectacular --file docs/openapi.yaml --validate --fail-on-warn
 
 schemathesis: $(STAMP) ## A longer schemathesis run against the OpenAPI schema
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) HF_HUB_OFFLINE=1 SCHEMATHESIS_MAX_EXAMPLES=500 \

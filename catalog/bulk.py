@@ -13,6 +13,8 @@ from typing import Any
 
 JSON_LINES_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines")
 CSV_TYPES = ("text/csv",)
+# What happened to each row of a bulk upsert.
+ROW_OUTCOMES = ["created", "updated", "unchanged", "failed"]
 # A CSV cell is text; these columns hold other types and are left out when empty, so an
 # empty cell means "not given" (keep the current value, or the default for a new product).
 CSV_TYPED_COLUMNS = frozenset({"price", "currency", "in_stock", "is_active", "attributes"})

@@ -27,7 +27,14 @@ from catalog.apis import (
     QueryIntegerField,
     _caller_product,
 )
-from catalog.bulk import CSV_TYPES, JSON_LINES_TYPES, BulkFileRejected, BulkRow, read_rows
+from catalog.bulk import (
+    CSV_TYPES,
+    JSON_LINES_TYPES,
+    ROW_OUTCOMES,
+    BulkFileRejected,
+    BulkRow,
+    read_rows,
+)
 from catalog.models import Merchant, ProductImageFetch
 from catalog.services import PRODUCT_EDITABLE_FIELDS
 from config.parsers import JSONParser, too_large
@@ -71,7 +78,7 @@ class ProductRowSerializer(ProductInputSerializer):
 class BulkRowResultSerializer(serializers.Serializer):
     line = serializers.IntegerField(help_text="Line of the file (CSV: the header is line 1).")
     sku = serializers.CharField(allow_null=True)
-    status = serializers.ChoiceField(choices=["created", "updated", "unchanged", "failed"])
+    status = serializers.ChoiceField(choices=ROW_OUTCOMES)
     id = serializers.IntegerField(allow_null=True, help_text="The product's id.")
     detail = serializers.CharField(help_text="Why the row failed; empty otherwise.")
     errors = serializers.DictField(  # type: ignore[assignment]  # a field named errors
@@ -168,7 +175,7 @@ class MerchantProductBulkUpsertApi(APIView):
         seen: dict[str, int] = {}
         for row in rows:
             results.append(self._upsert_row(merchant, row, seen))
-        counts = {outcome: 0 for outcome in ("created", "updated", "unchanged", "failed")}
+        counts = dict.fromkeys(ROW_OUTCOMES, 0)
         for result in results:
             counts[result["status"]] += 1
         return Response({**counts, "results": results})

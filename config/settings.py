@@ -302,6 +302,14 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.add_error_responses",
     ],
+    # Several "status" fields with different choices: each enum gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "ImageStatusEnum": "catalog.models.ProductImage.Status",
+        "ImageFetchStatusEnum": "catalog.models.ProductImageFetch.Status",
+        "BulkRowStatusEnum": "catalog.bulk.ROW_OUTCOMES",
+        "WebhookEventEnum": "webhooks.models.Event",
+        "WebhookDeliveryStatusEnum": "webhooks.models.WebhookDelivery.Status",
+    },
 }
 
 # Throttle counters need a cache shared by all web processes in production.
