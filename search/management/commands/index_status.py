@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from search.index.consistency import index_status
+from search.index.consistency import conclusion, describe, index_status
 
 
 class Command(BaseCommand):
@@ -10,33 +10,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         status = index_status()
-        out = self.stdout.write
-        out(
-            "images by status: "
-            + ", ".join(f"{name} {count}" for name, count in status.image_counts.items())
-        )
-        out(
-            f"live image collection: {status.image_collection or '(none yet)'} with {status.image_points} point(s)"
-        )
-        out(
-            f"live product collection: {status.product_collection or '(none yet)'} with {status.product_points} point(s)"
-        )
-        out(
-            f"images indexed in PostgreSQL but missing from the vector index: {len(status.missing_images)}"
-        )
-        out(f"image points without an image: {len(status.orphan_image_points)}")
-        out(f"images built with an older model: {len(status.stale_images)}")
-        out(f"products missing from the vector index: {len(status.missing_products)}")
-        out(f"product points without a product: {len(status.orphan_product_points)}")
-        out(
-            f"products whose points carry other values (price, stock, ...): {len(status.stale_payloads)}"
-        )
-        if status.outbox is not None:
-            out(
-                f"index work outstanding (outbox): {status.outbox.depth}, oldest "
-                f"{status.outbox.oldest_age_seconds:.1f} s, failing {status.outbox.failing}"
-            )
-        if status.consistent:
-            out(self.style.SUCCESS("PostgreSQL and the vector index agree."))
-        else:
-            out(self.style.WARNING("Differences found: run `manage.py reconcile` to repair them."))
+        for line in describe(status):
+            self.stdout.write(line)
+        style = self.style.SUCCESS if status.consistent else self.style.WARNING
+        self.stdout.write(style(conclusion(status)))
