@@ -12,21 +12,38 @@ DEMO_ADDR ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test test-fast lint duplicate-code format migrate bench bench-indexing bench-vector-index bench-search bench-outbox bench-understanding schemathesis relevance browser clean openapi
+.PHONY: help venv demo test test-fast lint duplicate-code format migrate bench bench-indexing bench-vector-index bench-search bench-outbox bench-understanding schemathesis relevance browser clean openapi lock lock-check
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# Torch's wheel index: CPU by default; a CUDA one (https://download.pytorch.org/whl/cu128) for
+# GPUs; empty where pip is already set up to find the wheel (a local mirror).
+TORCH_INDEX_URL ?= https://download.pytorch.org/whl/cpu
+TORCH_VERSION := $(shell sed -n 's/^ *"torch==\([^"]*\)".*/\1/p' pyproject.toml)
+
+$(STAMP): pyproject.toml requirements-dev.lock
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) deploy/lock.py check
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	# The CPU build of torch first: an unpinned torch would pull a multi-GB CUDA build.
-	$(VENV)/bin/pip install --quiet torch==2.13.0
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	# torch first, pinned, from the index that picks CPU or CUDA (the lock leaves it out: PyPI's
+	# Linux torch would pull a multi-GB CUDA build); its own dependencies are in the lock.
+	$(VENV)/bin/pip install --quiet --no-deps "torch==$(TORCH_VERSION)" \
+		$(if $(TORCH_INDEX_URL),--extra-index-url $(TORCH_INDEX_URL))
+	# Everything else exactly as locked, hashes checked; then the project itself.
+	$(VENV)/bin/pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
+	$(VENV)/bin/pip install --quiet --no-deps --no-build-isolation -e .
+	$(VENV)/bin/pip check
 	touch $(STAMP)
 
-venv: $(STAMP) ## Create or update the virtual environment
+venv: $(STAMP) ## Create or update the virtual environment (from requirements-dev.lock)
+
+lock: ## Pin every dependency of pyproject.toml with hashes (requirements*.lock; PyPI, needs uv)
+	$(PYTHON) deploy/lock.py compile
+
+lock-check: ## Fail when pyproject.toml's dependencies changed without `make lock`
+	$(PYTHON) deploy/lock.py check
 
 demo: $(STAMP) ## Run the platform on its embedded defaults at http://127.0.0.1:8000
 	$(PY) manage.py migrate --noinput
