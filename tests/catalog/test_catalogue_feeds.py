@@ -38,24 +38,6 @@ def bulk(client, body: str, content_type: str):
     )
 
 
-# --- Idempotent uploads --------------------------------------------------------------------------
-
-
-def test_the_same_image_again_answers_200_with_the_existing_image(shop):
-    # Given a product with an uploaded image
-    merchant, user = shop
-    client = client_for(user)
-    product = ProductFactory(merchant=merchant)
-    first = upload(client, product.pk, jpeg_bytes())
-    # When the same bytes are sent again (a retried upload)
-    again = upload(client, product.pk, jpeg_bytes())
-    # Then the answer is 200 with the same image, and no second image exists
-    assert first.status_code == 201
-    assert again.status_code == 200
-    assert again.json()["id"] == first.json()["id"]
-    assert ProductImage.objects.filter(product=product).count() == 1
-
-
 # --- Filters --------------------------------------------------------------------------------------
 
 
