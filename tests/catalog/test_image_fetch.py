@@ -165,9 +165,14 @@ def test_loopback_is_refused_without_the_exemption(shop, server):
         "http://240.0.0.1/a.jpg",
     ],
 )
-def test_private_and_reserved_addresses_are_refused_at_once(shop, url):
+def test_private_and_reserved_addresses_are_refused(url):
+    with pytest.raises(remote.FetchRefused, match="only public addresses"):
+        remote.check_url(url)
+
+
+def test_a_private_address_is_refused_at_once_by_the_api(shop):
     product, client = shop
-    response = fetch(client, product, url)
+    response = fetch(client, product, "http://169.254.169.254/latest/meta-data/")
     assert response.status_code == 400
     assert response.json()["detail"].startswith("url:")
     assert not ProductImageFetch.objects.exists()
