@@ -301,3 +301,15 @@ def product_words_for_vocabulary(
         .values_list("title", "description", "brand", "category", "attributes")
         .iterator(chunk_size=chunk_size)
     )
+
+
+def product_image_fetch_ids_stale(*, pending_before: datetime, limit: int = 1000) -> list[int]:
+    """Fetches still pending since before this moment: their task was lost (broker down at
+    enqueue, a worker killed); the sweep queues them again."""
+    return list(
+        ProductImageFetch.objects.filter(
+            status=ProductImageFetch.Status.PENDING, updated_at__lt=pending_before
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )

@@ -66,6 +66,10 @@ def _configure(sender: Celery, **kwargs: object) -> None:
                 "task": "workers.tasks.sweep_unindexed",
                 "schedule": float(settings.SWEEP_INTERVAL_SECONDS),
             },
+            "sweep-feed-work": {
+                "task": "workers.tasks.sweep_feed_work",
+                "schedule": float(settings.SWEEP_INTERVAL_SECONDS),
+            },
         },
     )
 

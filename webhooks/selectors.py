@@ -1,5 +1,7 @@
 """Webhook reads, scoped to the caller's merchants."""
 
+from datetime import datetime
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
@@ -21,3 +23,15 @@ def endpoint_get_for_user(
 
 def delivery_list(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
     return endpoint.deliveries.all()
+
+
+def delivery_ids_stale(*, pending_before: datetime, limit: int = 1000) -> list[int]:
+    """Deliveries pending with no attempt since before this moment (longer than the longest
+    back-off): their task was lost; the sweep queues them again."""
+    return list(
+        WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.PENDING, updated_at__lt=pending_before
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
+    )

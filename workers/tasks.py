@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
 from catalog.remote import FetchUnavailable
 from search.encoding.base import ModelUnavailable
@@ -16,6 +17,7 @@ from search.index import outbox
 from search.index import sync as indexing
 from search.index.chunks import iter_chunks
 from search.vector_index.base import VectorStoreUnavailable
+from webhooks import selectors as webhook_selectors
 from webhooks import services as webhook_services
 
 logger = logging.getLogger(__name__)
@@ -158,3 +160,27 @@ def deliver_webhook(self, delivery_id: int) -> str:
         webhook_services.delivery_give_up(delivery_id=delivery_id, reason=str(exc))
         return "failed"
     return "missing" if delivery is None else str(delivery.status)
+
+
+@shared_task
+def sweep_feed_work() -> dict:
+    """Beat: image fetches and webhook deliveries whose task was lost (the broker was down when
+    they were queued, a worker died) are queued again. A delivery sent twice carries the same
+    X-Webhook-Id, for the receiver to drop the repeat."""
+    now = timezone.now()
+    fetch_ids = catalog_selectors.product_image_fetch_ids_stale(
+        pending_before=now - timedelta(seconds=settings.SWEEP_PENDING_AFTER_SECONDS)
+    )
+    # Past the longest back-off between two attempts (an hour), with room to spare.
+    delivery_ids = webhook_selectors.delivery_ids_stale(pending_before=now - timedelta(hours=2))
+    for fetch_id in fetch_ids:
+        fetch_product_image.delay(fetch_id)
+    for delivery_id in delivery_ids:
+        deliver_webhook.delay(delivery_id)
+    if fetch_ids or delivery_ids:
+        logger.info(
+            "sweep queued %d image fetch(es), %d webhook delivery(ies) again",
+            len(fetch_ids),
+            len(delivery_ids),
+        )
+    return {"fetches": len(fetch_ids), "deliveries": len(delivery_ids)}

@@ -1,13 +1,17 @@
 """Images by URL: fetched by the worker task with size, type and time limits, and never from
 private, loopback, link-local or reserved addresses (SSRF), redirects included."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from catalog import remote
 from catalog.models import ProductImage, ProductImageFetch
 from tests.catalog.test_merchant_api import client_for
 from tests.factories import ProductFactory, jpeg_bytes, merchant_with_owner
 from tests.loopback import Answer, LoopbackServer
+from workers import tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -198,3 +202,19 @@ def test_a_name_resolving_to_a_private_address_is_refused(monkeypatch):
     # Then the fetch refuses it before connecting
     with pytest.raises(remote.FetchRefused, match="10.0.0.7"):
         remote.fetch_image("https://images.example.com/a.jpg")
+
+
+def test_a_fetch_whose_task_was_lost_is_swept_up(shop, server, loopback_allowed, settings):
+    # Given a fetch left pending (its task was lost) for longer than the sweep waits
+    product, _ = shop
+    server.answer("/late.jpg", Answer(body=jpeg_bytes(colour=(1, 2, 3)), headers=JPEG))
+    fetch_row = ProductImageFetch.objects.create(product=product, url=server.url("/late.jpg"))
+    ProductImageFetch.objects.filter(pk=fetch_row.pk).update(
+        updated_at=timezone.now() - timedelta(seconds=settings.SWEEP_PENDING_AFTER_SECONDS + 1)
+    )
+    # When the sweep runs (the worker inline)
+    swept = tasks.sweep_feed_work()
+    # Then the fetch is done
+    fetch_row.refresh_from_db()
+    assert swept["fetches"] == 1
+    assert fetch_row.status == "done"
