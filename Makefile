@@ -12,21 +12,38 @@ DEMO_ADDR ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test test-fast lint duplicate-code format migrate bench bench-indexing bench-vector-index bench-search bench-outbox bench-understanding schemathesis relevance browser clean
+.PHONY: help venv demo test test-fast lint duplicate-code format migrate bench bench-indexing bench-vector-index bench-search bench-outbox bench-understanding schemathesis relevance browser clean openapi lock lock-check
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# Torch's wheel index: CPU by default; a CUDA one (https://download.pytorch.org/whl/cu128) for
+# GPUs; empty where pip is already set up to find the wheel (a local mirror).
+TORCH_INDEX_URL ?= https://download.pytorch.org/whl/cpu
+TORCH_VERSION := $(shell sed -n 's/^ *"torch==\([^"]*\)".*/\1/p' pyproject.toml)
+
+$(STAMP): pyproject.toml requirements-dev.lock
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) deploy/lock.py check
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	# The CPU build of torch first: an unpinned torch would pull a multi-GB CUDA build.
-	$(VENV)/bin/pip install --quiet torch==2.13.0
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	# torch first, pinned, from the index that picks CPU or CUDA (the lock leaves it out: PyPI's
+	# Linux torch would pull a multi-GB CUDA build); its own dependencies are in the lock.
+	$(VENV)/bin/pip install --quiet --no-deps "torch==$(TORCH_VERSION)" \
+		$(if $(TORCH_INDEX_URL),--extra-index-url $(TORCH_INDEX_URL))
+	# Everything else exactly as locked, hashes checked; then the project itself.
+	$(VENV)/bin/pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
+	$(VENV)/bin/pip install --quiet --no-deps --no-build-isolation -e .
+	$(VENV)/bin/pip check
 	touch $(STAMP)
 
-venv: $(STAMP) ## Create or update the virtual environment
+venv: $(STAMP) ## Create or update the virtual environment (from requirements-dev.lock)
+
+lock: ## Pin every dependency of pyproject.toml with hashes (requirements*.lock; PyPI, needs uv)
+	$(PYTHON) deploy/lock.py compile
+
+lock-check: ## Fail when pyproject.toml's dependencies changed without `make lock`
+	$(PYTHON) deploy/lock.py check
 
 demo: $(STAMP) ## Run the platform on its embedded defaults at http://127.0.0.1:8000
 	$(PY) manage.py migrate --noinput
@@ -50,7 +67,7 @@ test-fast: $(STAMP) ## Run the tests without the browser and worker ones
 lint: $(STAMP) ## ruff, mypy, the import layers (no cycles) and repeated code in search/
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy config catalog search workers frontend
+	$(VENV)/bin/mypy config catalog search workers frontend webhooks
 	$(VENV)/bin/lint-imports
 	@$(MAKE) --no-print-directory duplicate-code
 
@@ -81,6 +98,11 @@ bench-understanding: $(STAMP) ## Query understanding at 100k products: vocabular
 	DATABASE_URL=$(TEST_DATABASE_URL) HF_HUB_OFFLINE=1 $(PY) bench/understanding.py
 
 bench: bench-indexing bench-vector-index bench-search bench-outbox bench-understanding ## All benchmarks
+
+openapi: $(STAMP) ## Write the API schema to docs/openapi.yaml (a test fails when it drifts from the code)
+	@# Integer ranges in the schema follow the database; the contract is PostgreSQL's (no connection is made).
+	DATABASE_URL=postgres://schema@127.0.0.1:5432/schema HF_HUB_OFFLINE=1 \
+		$(PY) manage.py spectacular --file docs/openapi.yaml --validate --fail-on-warn
 
 schemathesis: $(STAMP) ## A longer schemathesis run against the OpenAPI schema
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) HF_HUB_OFFLINE=1 SCHEMATHESIS_MAX_EXAMPLES=500 \

@@ -8,6 +8,7 @@ from typing import cast
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import Throttled, ValidationError
@@ -123,11 +124,35 @@ class QueryIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class QueryDateTimeField(serializers.DateTimeField):
+    """A date-time query parameter (ISO 8601); present but empty is an error, not "absent"."""
+
+    def get_value(self, dictionary):
+        return dictionary.get(self.field_name, serializers.empty)
+
+
+class ImageFilterParamsSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ProductImage.Status.choices, required=False)
+    updated_since = QueryDateTimeField(required=False)
+
+
 class ProductListParamsSerializer(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=200)
     merchant = serializers.CharField(required=False, allow_blank=True, max_length=100)
     limit = QueryIntegerField(required=False, min_value=1, max_value=200)
     offset = QueryIntegerField(required=False, min_value=0)
+    updated_since = QueryDateTimeField(required=False)
+    image_status = serializers.ChoiceField(choices=ProductImage.Status.choices, required=False)
+
+
+UPDATED_SINCE_PARAMETER = OpenApiParameter(
+    "updated_since",
+    OpenApiTypes.DATETIME,
+    description="Only what changed at or after this moment (ISO 8601, e.g. 2026-01-31T12:00:00Z)",
+)
+IMAGE_STATUS_PARAMETER = OpenApiParameter(
+    "status", str, enum=ProductImage.Status.values, description="Only images in this status"
+)
 
 
 class ProductInputSerializer(serializers.Serializer):
@@ -184,6 +209,13 @@ class MerchantProductListCreateApi(APIView):
             OpenApiParameter("merchant", str, description="Only this merchant (slug)"),
             OpenApiParameter("limit", int, description="1..200, default 50"),
             OpenApiParameter("offset", int, description="0 or more"),
+            UPDATED_SINCE_PARAMETER,
+            OpenApiParameter(
+                "image_status",
+                str,
+                enum=ProductImage.Status.values,
+                description="Only products with at least one image in this status",
+            ),
         ],
         responses=ProductPageSerializer,
     )
@@ -194,6 +226,8 @@ class MerchantProductListCreateApi(APIView):
             user=request.user,
             search=params.validated_data.get("q", "").strip(),
             merchant_slug=params.validated_data.get("merchant", "").strip(),
+            updated_since=params.validated_data.get("updated_since"),
+            image_status=params.validated_data.get("image_status", ""),
         )
         paginator = LimitOffsetPagination()
         page = paginator.paginate_queryset(products, request, view=self)
@@ -268,11 +302,19 @@ class MerchantProductImageListCreateApi(APIView):
         return super().initialize_request(request, *args, **kwargs)
 
     @extend_schema(
-        operation_id="merchant_product_images_list", responses=ImageOutputSerializer(many=True)
+        operation_id="merchant_product_images_list",
+        parameters=[IMAGE_STATUS_PARAMETER, UPDATED_SINCE_PARAMETER],
+        responses=ImageOutputSerializer(many=True),
     )
     def get(self, request: Request, product_id: int) -> Response:
+        params = ImageFilterParamsSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
         product = _caller_product(request, product_id)
-        images = selectors.product_image_list(product=product)
+        images = selectors.product_image_list(
+            product=product,
+            status=params.validated_data.get("status", ""),
+            updated_since=params.validated_data.get("updated_since"),
+        )
         return Response(ImageOutputSerializer(images, many=True).data)
 
     @extend_schema(
@@ -288,7 +330,11 @@ class MerchantProductImageListCreateApi(APIView):
                 },
             )
         },
-        responses={201: ImageOutputSerializer},
+        responses={201: ImageOutputSerializer, 200: ImageOutputSerializer},
+        description=(
+            "Sending an image the product already has (the same picture, e.g. a retried "
+            "upload) answers 200 with the existing image instead of creating another."
+        ),
     )
     def post(self, request: Request, product_id: int) -> Response:
         product = _caller_product(request, product_id)
@@ -310,8 +356,13 @@ class MerchantProductImageListCreateApi(APIView):
         except ImageRejected as exc:
             raise ValidationError({"image": exc.detail}) from None
         with transaction.atomic():
-            image = services.product_image_create(product=product, data=data, position=position)
-        return Response(ImageOutputSerializer(image).data, status=status.HTTP_201_CREATED)
+            image, created = services.product_image_create_or_get(
+                product=product, data=data, position=position
+            )
+        return Response(
+            ImageOutputSerializer(image).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
 
 
 class MerchantProductImageDetailApi(APIView):

@@ -162,3 +162,32 @@ class ProductImage(TimestampedModel):
 
     def __str__(self) -> str:
         return f"image {self.pk} of product {self.product_id}"
+
+
+class ProductImageFetch(TimestampedModel):
+    """An image the merchant asked us to fetch from a URL; a worker downloads it (with size,
+    type, time and network limits, catalog/remote.py) and hands the bytes to the same intake
+    as an upload."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="image_fetches")
+    url = models.URLField(max_length=2000)
+    position = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    image = models.ForeignKey(
+        ProductImage, null=True, blank=True, on_delete=models.SET_NULL, related_name="fetches"
+    )
+    failure_reason = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"fetch {self.pk} of {self.url}"

@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Length
 
-from catalog.models import Merchant, Product, ProductImage
+from catalog.models import Merchant, Product, ProductImage, ProductImageFetch
 
 
 def merchants_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Merchant]:
@@ -21,14 +21,26 @@ def merchants_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Me
 
 
 def product_list_for_user(
-    *, user: AbstractBaseUser | AnonymousUser, search: str = "", merchant_slug: str = ""
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    search: str = "",
+    merchant_slug: str = "",
+    updated_since: datetime | None = None,
+    image_status: str = "",
 ) -> QuerySet[Product]:
-    """The products a merchant's staff may see and edit: those of their merchants only."""
+    """The products a merchant's staff may see and edit: those of their merchants only;
+    optionally those changed since a moment, or with at least one image in a status."""
     products = Product.objects.filter(merchant__in=merchants_for_user(user=user))
     if merchant_slug:
         products = products.filter(merchant__slug=merchant_slug)
     if search:
         products = products.filter(Q(title__icontains=search) | Q(sku__iexact=search))
+    if updated_since is not None:
+        products = products.filter(updated_at__gte=updated_since)
+    if image_status:
+        products = products.filter(
+            pk__in=ProductImage.objects.filter(status=image_status).values("product_id")
+        )
     return products.select_related("merchant").annotate(image_count=Count("images"))
 
 
@@ -38,8 +50,44 @@ def product_get_for_user(
     return product_list_for_user(user=user).filter(pk=product_id).first()
 
 
-def product_image_list(*, product: Product) -> QuerySet[ProductImage]:
-    return product.images.all()
+def product_image_list(
+    *, product: Product, status: str = "", updated_since: datetime | None = None
+) -> QuerySet[ProductImage]:
+    return _filtered_images(product.images.all(), status=status, updated_since=updated_since)
+
+
+def product_image_list_for_user(
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    merchant_slug: str = "",
+    status: str = "",
+    updated_since: datetime | None = None,
+) -> QuerySet[ProductImage]:
+    """The images of all the caller's products (which failed? what changed since?), the
+    product joined for its SKU."""
+    images = ProductImage.objects.filter(product__merchant__in=merchants_for_user(user=user))
+    if merchant_slug:
+        images = images.filter(product__merchant__slug=merchant_slug)
+    images = _filtered_images(images, status=status, updated_since=updated_since)
+    return images.select_related("product").order_by("-updated_at", "-id")
+
+
+def _filtered_images(
+    images: QuerySet[ProductImage], *, status: str, updated_since: datetime | None
+) -> QuerySet[ProductImage]:
+    if status:
+        images = images.filter(status=status)
+    if updated_since is not None:
+        images = images.filter(updated_at__gte=updated_since)
+    return images
+
+
+def product_get_by_sku(*, merchant: Merchant, sku: str) -> Product | None:
+    return Product.objects.filter(merchant=merchant, sku=sku).first()
+
+
+def product_image_fetch_get(*, product: Product, fetch_id: int) -> ProductImageFetch | None:
+    return product.image_fetches.select_related("image").filter(pk=fetch_id).first()
 
 
 def product_image_get(*, product: Product, image_id: int) -> ProductImage | None:
@@ -263,4 +311,16 @@ def product_words_for_vocabulary(
         products.order_by()
         .values_list("title", "description", "brand", "category", "attributes")
         .iterator(chunk_size=chunk_size)
+    )
+
+
+def product_image_fetch_ids_stale(*, pending_before: datetime, limit: int = 1000) -> list[int]:
+    """Fetches still pending since before this moment: their task was lost (broker down at
+    enqueue, a worker killed); the sweep queues them again."""
+    return list(
+        ProductImageFetch.objects.filter(
+            status=ProductImageFetch.Status.PENDING, updated_at__lt=pending_before
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:limit]
     )

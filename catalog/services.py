@@ -19,7 +19,14 @@ from django.utils.text import slugify
 
 from catalog import signals
 from catalog.intake import ImageRejected, normalise_merchant_image
-from catalog.models import Merchant, MerchantMembership, Product, ProductImage
+from catalog.models import (
+    Merchant,
+    MerchantMembership,
+    Product,
+    ProductImage,
+    ProductImageFetch,
+)
+from catalog.remote import FetchRefused, FetchUnavailable, check_url, fetch_image
 from catalog.thumbnails import make_thumbnail
 
 logger = logging.getLogger(__name__)
@@ -141,6 +148,13 @@ def product_create(
 
 @transaction.atomic
 def product_update(*, product: Product, data: dict[str, Any]) -> Product:
+    product_update_fields(product=product, data=data)
+    return product
+
+
+def product_update_fields(*, product: Product, data: dict[str, Any]) -> set[str]:
+    """Apply ``data`` to the product and save what changed; returns the changed fields (none:
+    nothing is written and nothing is announced)."""
     unknown = set(data) - set(PRODUCT_EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({name: "This field cannot be changed." for name in sorted(unknown)})
@@ -154,13 +168,33 @@ def product_update(*, product: Product, data: dict[str, Any]) -> Product:
             setattr(product, name, value)
             changed.add(name)
     if not changed:
-        return product
-    if "sku" in changed:
-        _check_sku_free(product)
-    product.full_clean()
-    product.save(update_fields=[*sorted(changed), "updated_at"])
-    _announce_product_change(product, changed)
-    return product
+        return changed
+    with transaction.atomic():
+        if "sku" in changed:
+            _check_sku_free(product)
+        product.full_clean()
+        product.save(update_fields=[*sorted(changed), "updated_at"])
+        _announce_product_change(product, changed)
+    return changed
+
+
+class UpsertOutcome:
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@transaction.atomic
+def product_upsert(*, merchant: Merchant, sku: str, data: dict[str, Any]) -> tuple[Product, str]:
+    """Create the merchant's product with this SKU, or bring the existing one in line with
+    ``data`` (fields not in ``data`` are left as they are). Returns the product and what
+    happened (UpsertOutcome): the same data twice is ``unchanged`` and writes nothing."""
+    fields = {name: value for name, value in data.items() if name != "sku"}
+    product = Product.objects.select_for_update().filter(merchant=merchant, sku=sku).first()
+    if product is None:
+        return product_create(merchant=merchant, sku=sku, **fields), UpsertOutcome.CREATED
+    changed = product_update_fields(product=product, data=fields)
+    return product, UpsertOutcome.UPDATED if changed else UpsertOutcome.UNCHANGED
 
 
 @transaction.atomic
@@ -198,14 +232,28 @@ def product_image_create(
 ) -> ProductImage:
     """Validate, normalise and store one merchant image; it starts `pending`.
 
-    Refusals raise ValidationError({"image": ...}) and leave no row and no stored file.
+    Refusals raise ValidationError({"image": ...}) and leave no row and no stored file; the
+    same image twice for one product is a refusal too (``code="duplicate"``).
     """
+    image, created = product_image_create_or_get(product=product, data=data, position=position)
+    if not created:
+        raise ValidationError({"image": "This product already has this image."}, code="duplicate")
+    return image
+
+
+def product_image_create_or_get(
+    *, product: Product, data: bytes, position: int | None = None
+) -> tuple[ProductImage, bool]:
+    """Like product_image_create, but the same image again for the same product returns the
+    existing one and ``created=False``: a retried upload (a timeout on the merchant's side, a
+    feed sent twice) is not a failure. "The same" is the same bytes after normalisation."""
     try:
         normalised = normalise_merchant_image(data)
     except ImageRejected as exc:
         raise ValidationError({"image": exc.detail}, code=exc.rule) from None
-    if ProductImage.objects.filter(product=product, sha256=normalised.sha256).exists():
-        raise ValidationError({"image": "This product already has this image."}, code="duplicate")
+    existing = ProductImage.objects.filter(product=product, sha256=normalised.sha256).first()
+    if existing is not None:
+        return existing, False
 
     stem = normalised.sha256[:32]
     image = ProductImage(
@@ -231,16 +279,77 @@ def product_image_create(
             image.save()
             signals.image_added.send(sender=ProductImage, image_id=image.pk, product_id=product.pk)
     except IntegrityError:
+        # The same upload raced this one and won: answer with its row.
         _delete_files(stored)
-        raise ValidationError(
-            {"image": "This product already has this image."}, code="duplicate"
-        ) from None
+        existing = ProductImage.objects.filter(product=product, sha256=normalised.sha256).first()
+        if existing is None:
+            raise
+        return existing, False
     except BaseException:
         _delete_files(stored)
         raise
     for note in normalised.notes:
         logger.info("image %s of product %s: %s", image.pk, product.pk, note)
-    return image
+    return image, True
+
+
+@transaction.atomic
+def product_image_fetch_request(
+    *, product: Product, url: str, position: int | None = None
+) -> ProductImageFetch:
+    """Ask the workers to fetch an image from a URL; the fetch starts `pending`. The URL's
+    syntax is checked here (ValidationError({"url": ...})), its host when it is fetched."""
+    try:
+        check_url(url)
+    except FetchRefused as exc:
+        raise ValidationError({"url": exc.detail}) from None
+    fetch = ProductImageFetch(product=product, url=url, position=position)
+    fetch.full_clean()
+    fetch.save()
+    signals.image_fetch_requested.send(sender=ProductImageFetch, fetch_id=fetch.pk)
+    return fetch
+
+
+def product_image_fetch_run(*, fetch_id: int) -> ProductImageFetch | None:
+    """Download a pending fetch's image and take it in as an upload. FetchUnavailable (the
+    server is down or busy) propagates for the caller to retry; anything else ends the fetch,
+    `done` with its image or `failed` with a reason the merchant can read."""
+    fetch = ProductImageFetch.objects.select_related("product").filter(pk=fetch_id).first()
+    if fetch is None or fetch.status != ProductImageFetch.Status.PENDING:
+        return fetch
+    ProductImageFetch.objects.filter(pk=fetch.pk).update(
+        attempts=fetch.attempts + 1, updated_at=timezone.now()
+    )
+    try:
+        data = fetch_image(fetch.url)
+    except FetchRefused as exc:
+        return product_image_fetch_fail(fetch_id=fetch.pk, reason=exc.detail)
+    except FetchUnavailable:
+        raise
+    try:
+        with transaction.atomic():
+            image, _ = product_image_create_or_get(
+                product=fetch.product, data=data, position=fetch.position
+            )
+    except ValidationError as exc:
+        reason = "; ".join(
+            message for messages in exc.message_dict.values() for message in messages
+        )
+        return product_image_fetch_fail(fetch_id=fetch.pk, reason=reason)
+    ProductImageFetch.objects.filter(pk=fetch.pk).update(
+        status=ProductImageFetch.Status.DONE, image=image, updated_at=timezone.now()
+    )
+    fetch.refresh_from_db()
+    return fetch
+
+
+def product_image_fetch_fail(*, fetch_id: int, reason: str) -> ProductImageFetch | None:
+    ProductImageFetch.objects.filter(pk=fetch_id, status=ProductImageFetch.Status.PENDING).update(
+        status=ProductImageFetch.Status.FAILED,
+        failure_reason=reason[:1000],
+        updated_at=timezone.now(),
+    )
+    return ProductImageFetch.objects.filter(pk=fetch_id).first()
 
 
 def _next_position(product: Product) -> int:
@@ -269,11 +378,13 @@ def _delete_files(names: Iterable[str]) -> None:
 
 
 def product_image_mark_failed(*, image_id: int, reason: str) -> None:
-    ProductImage.objects.filter(pk=image_id).update(
+    updated = ProductImage.objects.filter(pk=image_id).update(
         status=ProductImage.Status.FAILED,
         failure_reason=reason[:1000],
         updated_at=timezone.now(),
     )
+    if updated:
+        signals.image_failed.send(sender=ProductImage, image_id=image_id, reason=reason[:1000])
 
 
 def product_image_mark_pending(*, image_ids: Iterable[int]) -> int:
@@ -296,10 +407,31 @@ def products_reindex_request(*, product_ids: Iterable[int]) -> int:
 
 def product_images_mark_indexed(*, image_ids: Iterable[int], model_revision: str) -> int:
     now = timezone.now()
-    return ProductImage.objects.filter(pk__in=list(image_ids)).update(
+    images = ProductImage.objects.filter(pk__in=list(image_ids))
+    # Announced: the images that were not already indexed with this model (a repeat of the
+    # same work, the relay's or a sweep's, is no news to a merchant's webhook).
+    news = list(
+        images.exclude(status=ProductImage.Status.INDEXED, model_revision=model_revision)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    updated = images.update(
         status=ProductImage.Status.INDEXED,
         model_revision=model_revision,
         failure_reason="",
         indexed_at=now,
         updated_at=now,
     )
+    if news:
+        signals.images_indexed.send(
+            sender=ProductImage, image_ids=news, model_revision=model_revision
+        )
+    return updated
+
+
+def products_mark_indexed(*, product_ids: Iterable[int]) -> None:
+    """The search side wrote these products' documents to the live index: say so (webhooks).
+    Nothing in the catalogue changes."""
+    ids = sorted(set(product_ids))
+    if ids:
+        signals.products_indexed.send(sender=Product, product_ids=ids)

@@ -16,3 +16,11 @@ image_added = Signal()
 image_deleted = Signal()
 # image_ids (list of ints): images whose vectors should be computed again
 images_reindex_requested = Signal()
+# fetch_id: an image to fetch from a merchant's URL (catalog/remote.py)
+image_fetch_requested = Signal()
+# image_ids, model_revision: images that became searchable (newly, or with a new model)
+images_indexed = Signal()
+# image_id, reason: an image that could not be indexed
+image_failed = Signal()
+# product_ids: products whose search document (text, keywords, filters) was written
+products_indexed = Signal()

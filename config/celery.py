@@ -3,11 +3,23 @@
 import os
 
 from celery import Celery
+from celery.signals import setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("visual_search")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+
+
+@setup_logging.connect
+def _use_django_logging(**kwargs: object) -> None:
+    """Workers log through Django's LOGGING (plain or JSON lines, with the request id), not
+    Celery's own format: connecting here is how Celery is told to leave logging alone."""
+    import logging.config
+
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
 
 
 @app.on_after_finalize.connect
@@ -17,9 +29,12 @@ def _configure(sender: Celery, **kwargs: object) -> None:
 
     # Imported here, once settings are loaded: the metrics module registers its collectors
     # at import, and an import that failed half-way (a settings error) must not repeat it.
+    from config.logs import connect_celery
     from config.metrics import connect_celery_metrics
 
     connect_celery_metrics()
+    # The request id travels with each task message (config/logs.py).
+    connect_celery()
 
     sender.conf.update(
         task_default_queue="default",
@@ -49,6 +64,10 @@ def _configure(sender: Celery, **kwargs: object) -> None:
             },
             "sweep-unindexed-images": {
                 "task": "workers.tasks.sweep_unindexed",
+                "schedule": float(settings.SWEEP_INTERVAL_SECONDS),
+            },
+            "sweep-feed-work": {
+                "task": "workers.tasks.sweep_feed_work",
                 "schedule": float(settings.SWEEP_INTERVAL_SECONDS),
             },
         },

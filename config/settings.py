@@ -10,6 +10,9 @@ from typing import Any
 
 import environ
 
+from config.logs import logging_config
+from config.sentry import init_sentry
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -52,9 +55,11 @@ INSTALLED_APPS = [
     "search",
     "workers",
     "frontend",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
+    "config.logs.RequestIdMiddleware",
     "config.metrics.PrometheusMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.csp.ContentSecurityPolicyMiddleware",
@@ -311,6 +316,14 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.add_error_responses",
     ],
+    # Several "status" fields with different choices: each enum gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "ImageStatusEnum": "catalog.models.ProductImage.Status",
+        "ImageFetchStatusEnum": "catalog.models.ProductImageFetch.Status",
+        "BulkRowStatusEnum": "catalog.bulk.ROW_OUTCOMES",
+        "WebhookEventEnum": "webhooks.models.Event",
+        "WebhookDeliveryStatusEnum": "webhooks.models.WebhookDelivery.Status",
+    },
 }
 
 # Throttle counters need a cache shared by all web processes in production.
@@ -329,18 +342,14 @@ METRICS_ENABLED = env.bool("METRICS_ENABLED", default=True)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 METRICS_WORKER_PORT = env.int("METRICS_WORKER_PORT", default=0)  # Celery workers' /metrics; 0: off
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # Tasks run inline (make demo): a "Task ... succeeded" line per upload is noise there.
-        **({"celery.app.trace": {"level": "WARNING"}} if CELERY_TASK_ALWAYS_EAGER else {}),
-    },
-}
+# Plain text, or one JSON object per line (LOG_FORMAT=json), each with the request id that
+# caused it, in web and task logs alike (config/logs.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+LOGGING = logging_config(
+    log_format=LOG_FORMAT,
+    level=env.str("LOG_LEVEL", default="INFO"),
+    quiet_task_trace=CELERY_TASK_ALWAYS_EAGER,
+)
 
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -396,3 +405,36 @@ SEARCH_VOCABULARY_BACKGROUND = True
 # live model on the catalogue's held-out splits by at most this much (absolute recall@10 and
 # nDCG@10) before the switch is refused; `--force` switches anyway.
 REINDEX_GATE_MARGIN = env.float("REINDEX_GATE_MARGIN", default=0.02)
+# --- Merchant catalogue feeds (issue 19): bulk upsert, images by URL, webhooks.
+# Rows in one bulk upsert call (JSON lines or CSV); a bigger file is refused whole (split it).
+BULK_UPSERT_MAX_ROWS = env.int("BULK_UPSERT_MAX_ROWS", default=1000)
+BULK_UPSERT_MAX_BYTES = env.int("BULK_UPSERT_MAX_BYTES", default=5 * 1024 * 1024)
+# Images fetched from a merchant's URL by a worker: bytes, whole download time, redirects, and
+# networks exempt from the public-address-only rule (CIDRs, comma-separated; empty: none).
+IMAGE_FETCH_MAX_BYTES = env.int("IMAGE_FETCH_MAX_BYTES", default=MAX_UPLOAD_BYTES)
+IMAGE_FETCH_TIMEOUT_SECONDS = env.float("IMAGE_FETCH_TIMEOUT_SECONDS", default=20.0)
+IMAGE_FETCH_MAX_REDIRECTS = env.int("IMAGE_FETCH_MAX_REDIRECTS", default=3)
+# Tries after the first when the image server is down or answers 5xx/429 (back-off 30 s, 60 s...).
+IMAGE_FETCH_MAX_RETRIES = env.int("IMAGE_FETCH_MAX_RETRIES", default=3)
+IMAGE_FETCH_ALLOWED_NETWORKS = env.list("IMAGE_FETCH_ALLOWED_NETWORKS", default=[])
+# Webhooks to merchants' endpoints (webhooks/, docs/webhooks.md): answer time per attempt,
+# retries after the first (back-off WEBHOOK_RETRY_BASE_SECONDS x 2^n, at most an hour apart),
+# and networks exempt from the public-address-only rule (CIDRs; empty: none).
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_MAX_RETRIES = env.int("WEBHOOK_MAX_RETRIES", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+
+# --- Error tracking (opt-in): Sentry for web requests and Celery tasks, scrubbed of request
+# bodies (shopper photos), credentials and frame variables before sending (config/sentry.py).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str(
+    "SENTRY_ENVIRONMENT", default="production" if PRODUCTION else "development"
+)
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+init_sentry(
+    dsn=SENTRY_DSN,
+    environment=SENTRY_ENVIRONMENT,
+    release=env.str("SENTRY_RELEASE", default=""),
+    traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+)

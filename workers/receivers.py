@@ -17,6 +17,7 @@ from catalog.services import INDEXED_PRODUCT_FIELDS, TEXT_PRODUCT_FIELDS
 from config.metrics import INDEX_FAST_PATH_FAILURES
 from search.index.chunks import iter_chunks
 from search.index.outbox import Kind, batch_size
+from webhooks import signals as webhook_signals
 from workers import tasks
 
 logger = logging.getLogger(__name__)
@@ -95,3 +96,14 @@ def _product_changed(sender, product_id: int, changed_fields: frozenset, **kwarg
 @receiver(signals.product_deleted)
 def _product_deleted(sender, product_id: int, **kwargs) -> None:
     _after_commit(Kind.PRODUCT, [product_id])
+
+
+@receiver(signals.image_fetch_requested)
+def _image_fetch_requested(sender, fetch_id: int, **kwargs) -> None:
+    transaction.on_commit(partial(tasks.fetch_product_image.delay, fetch_id))
+
+
+@receiver(webhook_signals.deliveries_created)
+def _webhook_deliveries_created(sender, delivery_ids: list[int], **kwargs) -> None:
+    for delivery_id in delivery_ids:
+        transaction.on_commit(partial(tasks.deliver_webhook.delay, delivery_id))

@@ -9,11 +9,16 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from catalog import selectors as catalog_selectors
+from catalog import services as catalog_services
+from catalog.remote import FetchUnavailable
 from search.encoding.base import ModelUnavailable
 from search.index import outbox
 from search.index import sync as indexing
 from search.index.chunks import iter_chunks
 from search.vector_index.base import VectorStoreUnavailable
+from webhooks import selectors as webhook_selectors
+from webhooks import services as webhook_services
 
 logger = logging.getLogger(__name__)
 
@@ -111,3 +116,74 @@ def sweep_unindexed() -> int:
     if image_ids:
         logger.info("sweep queued %d image(s)", len(image_ids))
     return len(image_ids)
+
+
+@shared_task(
+    bind=True,
+    max_retries=settings.IMAGE_FETCH_MAX_RETRIES,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # The download has its own deadline (IMAGE_FETCH_TIMEOUT_SECONDS); intake and thumbnail after it.
+    soft_time_limit=settings.IMAGE_FETCH_TIMEOUT_SECONDS + 60,
+    time_limit=settings.IMAGE_FETCH_TIMEOUT_SECONDS + 90,
+)
+def fetch_product_image(self, fetch_id: int) -> str:
+    """Download an image a merchant gave by URL and take it in. A server that is down or busy
+    is tried again with growing waits; past the retries the fetch is marked failed."""
+    try:
+        fetch = catalog_services.product_image_fetch_run(fetch_id=fetch_id)
+    except FetchUnavailable as exc:
+        if self.request.retries < self.max_retries:
+            raise self.retry(countdown=backoff_seconds(self.request.retries), exc=exc) from exc
+        fetch = catalog_services.product_image_fetch_fail(fetch_id=fetch_id, reason=exc.detail)
+    if fetch is None:
+        logger.info("image fetch %s is gone; nothing to do", fetch_id)
+        return "missing"
+    if fetch.status == fetch.Status.FAILED:
+        logger.info("image fetch %s failed: %s", fetch_id, fetch.failure_reason)
+    return str(fetch.status)
+
+
+def backoff_seconds(retries: int, *, base: float = 30.0, cap: float = 3600.0) -> float:
+    """Exponential back-off: base, 2 x base, 4 x base ... capped."""
+    return float(min(cap, base * (2**retries)))
+
+
+@shared_task(bind=True, max_retries=settings.WEBHOOK_MAX_RETRIES, acks_late=True)
+def deliver_webhook(self, delivery_id: int) -> str:
+    """POST one signed webhook delivery; a receiver that does not answer 2xx is tried again
+    after 30 s, 60 s, 120 s ... (WEBHOOK_RETRY_BASE_SECONDS), then the delivery is failed."""
+    try:
+        delivery = webhook_services.delivery_attempt(delivery_id=delivery_id)
+    except webhook_services.DeliveryFailed as exc:
+        if self.request.retries < self.max_retries:
+            delay = backoff_seconds(self.request.retries, base=settings.WEBHOOK_RETRY_BASE_SECONDS)
+            logger.info("webhook delivery %s: %s; again in %.0f s", delivery_id, exc, delay)
+            raise self.retry(countdown=delay, exc=exc) from exc
+        webhook_services.delivery_give_up(delivery_id=delivery_id, reason=str(exc))
+        return "failed"
+    return "missing" if delivery is None else str(delivery.status)
+
+
+@shared_task
+def sweep_feed_work() -> dict:
+    """Beat: image fetches and webhook deliveries whose task was lost (the broker was down when
+    they were queued, a worker died) are queued again. A delivery sent twice carries the same
+    X-Webhook-Id, for the receiver to drop the repeat."""
+    now = timezone.now()
+    fetch_ids = catalog_selectors.product_image_fetch_ids_stale(
+        pending_before=now - timedelta(seconds=settings.SWEEP_PENDING_AFTER_SECONDS)
+    )
+    # Past the longest back-off between two attempts (an hour), with room to spare.
+    delivery_ids = webhook_selectors.delivery_ids_stale(pending_before=now - timedelta(hours=2))
+    for fetch_id in fetch_ids:
+        fetch_product_image.delay(fetch_id)
+    for delivery_id in delivery_ids:
+        deliver_webhook.delay(delivery_id)
+    if fetch_ids or delivery_ids:
+        logger.info(
+            "sweep queued %d image fetch(es), %d webhook delivery(ies) again",
+            len(fetch_ids),
+            len(delivery_ids),
+        )
+    return {"fetches": len(fetch_ids), "deliveries": len(delivery_ids)}

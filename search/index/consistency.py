@@ -99,6 +99,39 @@ def index_status() -> IndexStatus:
     return status
 
 
+def describe(status: IndexStatus) -> list[str]:
+    """The figures, one line each, as `manage.py index_status` prints them and the admin's
+    index status page shows them."""
+    lines = [
+        "images by status: "
+        + ", ".join(f"{name} {count}" for name, count in status.image_counts.items()),
+        f"live image collection: {status.image_collection or '(none yet)'} "
+        f"with {status.image_points} point(s)",
+        f"live product collection: {status.product_collection or '(none yet)'} "
+        f"with {status.product_points} point(s)",
+        "images indexed in PostgreSQL but missing from the vector index: "
+        f"{len(status.missing_images)}",
+        f"image points without an image: {len(status.orphan_image_points)}",
+        f"images built with an older model: {len(status.stale_images)}",
+        f"products missing from the vector index: {len(status.missing_products)}",
+        f"product points without a product: {len(status.orphan_product_points)}",
+        "products whose points carry other values (price, stock, ...): "
+        f"{len(status.stale_payloads)}",
+    ]
+    if status.outbox is not None:
+        lines.append(
+            f"index work outstanding (outbox): {status.outbox.depth}, oldest "
+            f"{status.outbox.oldest_age_seconds:.1f} s, failing {status.outbox.failing}"
+        )
+    return lines
+
+
+def conclusion(status: IndexStatus) -> str:
+    if status.consistent:
+        return "PostgreSQL and the vector index agree."
+    return "Differences found: run `manage.py reconcile` to repair them."
+
+
 def _differs(payload: dict, wanted: dict | None) -> bool:
     """A point of an existing product whose filterable fields are not the product's."""
     return wanted is not None and any(payload.get(key) != value for key, value in wanted.items())

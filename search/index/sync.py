@@ -151,6 +151,7 @@ def index_products(
 ) -> int:
     """Upsert product points (text vector + keyword vector), re-embedding only changed text."""
     index = index or get_vector_index()
+    live = collection is None
     if collection is None:
         target, encoder = generations.live_products(index)
     else:
@@ -193,6 +194,8 @@ def index_products(
         for product in products
     ]
     index.upsert(target, points)
+    if live:
+        catalog_services.products_mark_indexed(product_ids=[product.pk for product in products])
     return len(points)
 
 
