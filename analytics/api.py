@@ -8,6 +8,7 @@ from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
@@ -22,6 +23,10 @@ VISITOR_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
 
 class EventsThrottle(SimpleRateThrottle):
     scope = "analytics_events"
+
+    def get_rate(self):
+        # Read per request, not once at import: the rate follows the settings.
+        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
@@ -70,7 +75,9 @@ class EventInputSerializer(serializers.Serializer):
 
 
 class EventsInputSerializer(serializers.Serializer):
-    events = EventInputSerializer(many=True, min_length=1, max_length=MAX_EVENTS_PER_BATCH)
+    events = serializers.ListField(
+        child=EventInputSerializer(), min_length=1, max_length=MAX_EVENTS_PER_BATCH
+    )
 
 
 class EventsOutputSerializer(serializers.Serializer):

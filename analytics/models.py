@@ -41,6 +41,9 @@ class SearchEvent(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.kind} search {self.search_id}"
+
     def vector(self) -> np.ndarray | None:
         if not self.query_vector:
             return None
@@ -70,6 +73,9 @@ class InteractionEvent(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.kind} on product {self.product_id}"
+
 
 class EventReceipt(models.Model):
     """The client event ids already taken in: a retried batch adds nothing twice. Kept apart
@@ -80,6 +86,9 @@ class EventReceipt(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return str(self.event_id)
 
 
 class DailyQueryStats(models.Model):
@@ -118,6 +127,9 @@ class DailyQueryStats(models.Model):
         ]
         indexes = [models.Index(fields=["merchant_id", "day"], name="daily_query_merchant_day")]
 
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.words!r}"
+
 
 class RollupState(models.Model):
     """When the rollup last finished, and up to which instant it counted events (the lag
@@ -131,3 +143,6 @@ class RollupState(models.Model):
 
     class Meta:
         ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} rollup up to {self.counted_until}"

@@ -47,9 +47,7 @@ def search_event_from(finished: FinishedSearch) -> SearchEvent:
         }.items()
         if value not in (None, [], "")
     }
-    merchant_ids = sorted(
-        {item.product.merchant_id for item in items if item.product is not None}
-    )
+    merchant_ids = sorted({item.product.merchant_id for item in items if item.product is not None})
     scores = [round(primary_score(item, kind), 4) for item in items]
     vector: bytes | None = None
     photo_hash = ""

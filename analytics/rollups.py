@@ -127,7 +127,5 @@ def rollup_run(*, now: datetime | None = None, since: date | None = None) -> Rol
     run = RollupRun(
         first_day=since, counted_until=now, rows=rows, seconds=time.perf_counter() - started
     )
-    logger.info(
-        "analytics rollup from %s: %d rows in %.2f s", since, run.rows, run.seconds
-    )
+    logger.info("analytics rollup from %s: %d rows in %.2f s", since, run.rows, run.seconds)
     return run

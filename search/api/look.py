@@ -1,8 +1,8 @@
 """``"look": true`` on ``POST /api/v1/search/``: one group of results per detected item."""
 
-from drf_spectacular.utils import OpenApiExample, PolymorphicProxySerializer
 import uuid
 
+from drf_spectacular.utils import OpenApiExample, PolymorphicProxySerializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response

@@ -43,4 +43,6 @@ def visitor_id_from(headers) -> str:
 def announce(finished: FinishedSearch) -> None:
     for receiver, result in search_finished.send_robust(sender=FinishedSearch, search=finished):
         if isinstance(result, Exception):
-            logger.warning("recording search %s failed in %r: %s", finished.search_id, receiver, result)
+            logger.warning(
+                "recording search %s failed in %r: %s", finished.search_id, receiver, result
+            )

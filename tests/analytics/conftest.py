@@ -49,6 +49,4 @@ def event(kind: str, product_id: int, search_id: str | None = None, **fields) ->
 
 
 def post_events(*events: dict, client: APIClient | None = None):
-    return (client or APIClient()).post(
-        "/api/v1/events/", {"events": list(events)}, format="json"
-    )
+    return (client or APIClient()).post("/api/v1/events/", {"events": list(events)}, format="json")

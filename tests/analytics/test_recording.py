@@ -44,9 +44,7 @@ def test_a_text_search_is_recorded_with_its_results(catalogue, generous_throttle
     assert row.merchant_ids == sorted(shown)
 
 
-def test_a_photo_search_keeps_only_its_vector_and_a_perceptual_hash(
-    catalogue, generous_throttles
-):
+def test_a_photo_search_keeps_only_its_vector_and_a_perceptual_hash(catalogue, generous_throttles):
     photo = jpeg_bytes(colour=(30, 160, 90), size=(120, 90))
     upload = io.BytesIO(photo)
     upload.name = "shopper.jpg"
