@@ -117,6 +117,9 @@ class DailyQueryStats(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        # Its admin page is the search dashboard (analytics/admin.py).
+        verbose_name = "search dashboard"
+        verbose_name_plural = "search dashboard"
         ordering = ["-day", "merchant_id", "kind", "words"]
         constraints = [
             models.UniqueConstraint(

@@ -133,6 +133,8 @@ class Migration(migrations.Migration):
                 ('updated_at', models.DateTimeField(auto_now=True)),
             ],
             options={
+                'verbose_name': 'search dashboard',
+                'verbose_name_plural': 'search dashboard',
                 'ordering': ['-day', 'merchant_id', 'kind', 'words'],
                 'indexes': [models.Index(fields=['merchant_id', 'day'], name='daily_query_merchant_day')],
                 'constraints': [models.UniqueConstraint(fields=('day', 'merchant_id', 'kind', 'words'), name='unique_daily_query_stats', nulls_distinct=False)],
