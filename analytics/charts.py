@@ -7,6 +7,7 @@ Two kinds are enough for the dashboard: stacked columns over days, horizontal ba
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import date
 
@@ -20,25 +21,30 @@ GRID = "#dddddd"
 
 
 def _nice_max(value: float) -> float:
+    """The axis top: four equal steps of a round size (whole numbers for counts)."""
     if value <= 0:
-        return 1.0
-    magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return step * magnitude
-    return 10.0 * magnitude
+        return 4.0
+    raw = value / 4
+    magnitude = 10 ** math.floor(math.log10(raw))
+    for multiple in (1, 2, 2.5, 5, 10):
+        step = max(multiple * magnitude, 1.0)
+        if step >= raw and step == int(step):
+            return step * 4
+    return 40.0 * magnitude
 
 
 def _fmt(value: float) -> str:
-    return f"{value:g}" if value < 1000 else f"{value / 1000:g}k"
+    if abs(value) >= 1000:
+        return f"{value / 1000:.1f}k"
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 def stacked_columns(
     days: Sequence[date], series: dict[str, Sequence[int]], *, title: str
 ) -> SafeString:
     """Columns per day, one stacked segment per series, a legend above and a y axis."""
-    width, height = 640.0, 260.0
-    left, right, top, bottom = 44.0, 8.0, 34.0, 28.0
+    width, height = 480.0, 230.0
+    left, right, top, bottom = 40.0, 8.0, 34.0, 28.0
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(values[i] for values in series.values()) for i in range(len(days))]
     peak = _nice_max(max(totals, default=0))
@@ -71,8 +77,9 @@ def stacked_columns(
                 f'fill="{PALETTE[n % len(PALETTE)]}"><title>{escape(day.isoformat())} '
                 f"{escape(name)}: {values[i]}</title></rect>"
             )
-        every = max(1, round(len(days) / 8))
-        if i % every == 0 or i == len(days) - 1:
+        # Day labels far enough apart not to overlap (the last one only if it has room).
+        every = max(1, math.ceil(len(days) / 6))
+        if i % every == 0 and (len(days) - 1 - i >= every or i == len(days) - 1):
             parts.append(
                 f'<text x="{x + bar / 2:.1f}" y="{height - 10:g}" font-size="11" '
                 f'text-anchor="middle" fill="{TEXT}">{day:%d %b}</text>'
@@ -98,10 +105,10 @@ def horizontal_bars(
     labels: Sequence[str], values: Sequence[float], *, title: str, unit: str = ""
 ) -> SafeString:
     """One bar per label, largest first as given, the value at the end of each bar."""
-    row, label_w, width = 24.0, 170.0, 640.0
+    row, label_w, width = 24.0, 150.0, 480.0
     height = max(row * len(labels) + 8, 40.0)
     peak = max(values, default=0) or 1
-    plot_w = width - label_w - 70
+    plot_w = width - label_w - 80  # room for the value after the longest bar
     parts = [
         f'<svg class="chart" viewBox="0 0 {width:g} {height:g}" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
@@ -109,7 +116,7 @@ def horizontal_bars(
     ]
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
         y = 4 + row * i
-        short = label if len(label) <= 24 else label[:23] + "…"
+        short = label if len(label) <= 22 else label[:21] + "…"
         w = max(plot_w * value / peak, 1.0)
         parts.append(
             f'<text x="{label_w - 6:g}" y="{y + 15:.1f}" font-size="12" text-anchor="end" '
