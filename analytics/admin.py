@@ -5,15 +5,19 @@ own merchant's figures."""
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime, time
 
 from django.conf import settings
 from django.contrib import admin
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 
 from analytics import charts, selectors
+from analytics.gaps import demand_gaps
 from analytics.models import DailyQueryStats, RollupState
 
 PERIODS = (7, 30, 90)
@@ -37,6 +41,14 @@ QUERY_COLUMNS = (
     ("mean_took_ms", "Mean ms"),
     ("max_took_ms", "Max ms"),
 )
+GAP_COLUMNS = (
+    ("size", "Photo searches"),
+    ("cohesion", "Cohesion"),
+    ("words", "Looks like"),
+    ("nearest", "Closest products (similarity)"),
+)
+# Clustering a month of photo searches takes seconds: a dashboard view reuses it a while.
+GAPS_CACHE_SECONDS = 600
 DAILY_COLUMNS = (
     ("day", "Day"),
     ("kind", "Kind"),
@@ -113,6 +125,7 @@ class SearchDashboardAdmin(admin.ModelAdmin):
                     ),
                 }
             )
+        gaps = _gaps(scope)
         state = RollupState.objects.filter(name="daily").first()
         context = {
             **self.admin_site.each_context(request),
@@ -128,6 +141,7 @@ class SearchDashboardAdmin(admin.ModelAdmin):
             ),
             "columns": [label for _, label in QUERY_COLUMNS],
             "tables": tables,
+            "gaps": gaps,
             "rolled_up_at": state.counted_until if state else None,
             "analytics_enabled": settings.ANALYTICS_ENABLED,
             "retention_days": settings.ANALYTICS_RETENTION_DAYS,
@@ -138,6 +152,19 @@ class SearchDashboardAdmin(admin.ModelAdmin):
     def _csv(scope: selectors.Scope, name: str) -> HttpResponse:
         if name == "daily":
             rows, columns = selectors.daily_table(scope), DAILY_COLUMNS
+        elif name == "gaps":
+            rows = [
+                {
+                    **gap,
+                    "words": "; ".join(word for word, _ in gap["words"]),
+                    "nearest": "; ".join(
+                        f"{item['product_id']} {item['title']} ({item['score']})"
+                        for item in gap["nearest"]
+                    ),
+                }
+                for gap in _gaps(scope)
+            ]
+            columns = GAP_COLUMNS
         elif name in QUERY_TABLES:
             rows, columns = QUERY_TABLES[name][1](scope, limit=10_000), QUERY_COLUMNS
         else:
@@ -153,6 +180,40 @@ class SearchDashboardAdmin(admin.ModelAdmin):
             # A cell a spreadsheet would run as a formula is quoted as text (CSV injection).
             writer.writerow([_cell(row[key]) for key, _ in columns])
         return response
+
+
+def _gaps(scope: selectors.Scope) -> list[dict]:
+    """The scope's demand gaps as plain rows (cached a while: see GAPS_CACHE_SECONDS)."""
+    who = scope.merchant.pk if scope.merchant else "shop"
+    key = f"analytics:gaps:{who}:{scope.first_day}:{scope.last_day}"
+    found = cache.get(key)
+    if found is not None:
+        return found
+    gaps = demand_gaps(
+        merchant=scope.merchant,
+        since=datetime.combine(scope.first_day, time.min, tzinfo=UTC),
+    )
+    rows = [
+        {
+            "size": gap.size,
+            "cohesion": gap.cohesion,
+            "thumbnail_url": gap.thumbnail_url,
+            "words": gap.words,
+            "nearest": [
+                {
+                    "product_id": item.product_id,
+                    "title": item.product.title if item.product else "",
+                    "score": round(item.score, 3),
+                    "thumbnail_url": item.thumbnail_url,
+                    "url": reverse("admin:catalog_product_change", args=[item.product_id]),
+                }
+                for item in gap.nearest
+            ],
+        }
+        for gap in gaps
+    ]
+    cache.set(key, rows, GAPS_CACHE_SECONDS)
+    return rows
 
 
 def _cell(value):
