@@ -27,7 +27,7 @@ QUERY_TABLES = {
     "low_score": ("Queries whose best match was poor", selectors.low_score_queries),
     "slowest": ("Slowest queries", selectors.slowest_queries),
 }
-QUERY_COLUMNS = (
+QUERY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("query", "Query"),
     ("kind", "Kind"),
     ("searches", "Searches"),
@@ -41,7 +41,7 @@ QUERY_COLUMNS = (
     ("mean_took_ms", "Mean ms"),
     ("max_took_ms", "Max ms"),
 )
-GAP_COLUMNS = (
+GAP_COLUMNS: tuple[tuple[str, str], ...] = (
     ("size", "Photo searches"),
     ("cohesion", "Cohesion"),
     ("words", "Looks like"),
@@ -49,7 +49,7 @@ GAP_COLUMNS = (
 )
 # Clustering a month of photo searches takes seconds: a dashboard view reuses it a while.
 GAPS_CACHE_SECONDS = 600
-DAILY_COLUMNS = (
+DAILY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("day", "Day"),
     ("kind", "Kind"),
     ("searches", "Searches"),

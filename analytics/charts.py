@@ -8,7 +8,7 @@ Two kinds are enough for the dashboard: stacked columns over days, horizontal ba
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from django.utils.html import escape
@@ -40,7 +40,7 @@ def _fmt(value: float) -> str:
 
 
 def stacked_columns(
-    days: Sequence[date], series: dict[str, Sequence[int]], *, title: str
+    days: Sequence[date], series: Mapping[str, Sequence[int]], *, title: str
 ) -> SafeString:
     """Columns per day, one stacked segment per series, a legend above and a y axis."""
     width, height = 480.0, 230.0
