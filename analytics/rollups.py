@@ -56,10 +56,14 @@ scoped_interactions AS (
     FROM per_merchant GROUP BY search_id
 ),
 scoped_searches AS (
-    SELECT s.*, -1::bigint AS merchant_key FROM searches s
+    -- Only the columns counted: narrow rows keep the hash tables in work_mem.
+    SELECT s.search_id, s.day, s.kind, s.words, s.result_count, s.best_score, s.took_ms,
+           s.low, -1::bigint AS merchant_key
+    FROM searches s
     UNION ALL
-    SELECT s.*, m.value::bigint FROM searches s
-    CROSS JOIN LATERAL jsonb_array_elements_text(s.merchant_ids) AS m(value)
+    SELECT s.search_id, s.day, s.kind, s.words, s.result_count, s.best_score, s.took_ms,
+           s.low, m.value::bigint
+    FROM searches s CROSS JOIN LATERAL jsonb_array_elements_text(s.merchant_ids) AS m(value)
 )
 INSERT INTO analytics_dailyquerystats (
     day, merchant_id, kind, words, searches, zero_results, low_score, best_score_sum, scored,
@@ -111,6 +115,16 @@ def rollup_run(*, now: datetime | None = None, since: date | None = None) -> Rol
     with transaction.atomic():
         DailyQueryStats.objects.filter(day__gte=since).delete()
         with connection.cursor() as cursor:
+            # The per-merchant expansion and the GROUP BY are hashed in memory; the default
+            # 4 MB spills them to disk (bench/analytics.py). For this transaction only.
+            cursor.execute("SET LOCAL work_mem = %s", [settings.ANALYTICS_ROLLUP_WORK_MEM])
+            # The planner guesses 100 merchants per search (jsonb_array_elements) and so a
+            # cost that triggers JIT compilation: seconds of compiling for a query that runs
+            # in less (bench/analytics.py).
+            cursor.execute("SET LOCAL jit = off")
+            # The same misestimate makes it sort 20x the real rows for a GroupAggregate and a
+            # merge join; hashing the real ones is 2x faster at 200k events (bench/analytics.py).
+            cursor.execute("SET LOCAL enable_sort = off")
             cursor.execute(
                 _ROLLUP_SQL,
                 {

@@ -399,3 +399,5 @@ ANALYTICS_LOW_SCORE_PHOTO = env.float("ANALYTICS_LOW_SCORE_PHOTO", default=0.6)
 ANALYTICS_LOW_SCORE_TEXT = env.float("ANALYTICS_LOW_SCORE_TEXT", default=0.3)
 # How often beat recounts today's (and yesterday's) figures for the dashboard.
 ANALYTICS_ROLLUP_INTERVAL_SECONDS = env.int("ANALYTICS_ROLLUP_INTERVAL_SECONDS", default=600)
+# PostgreSQL work_mem for the rollup's transaction (its hash tables stay in memory).
+ANALYTICS_ROLLUP_WORK_MEM = env.str("ANALYTICS_ROLLUP_WORK_MEM", default="256MB")
