@@ -8,11 +8,10 @@ from PIL import Image
 
 
 def dhash(image: Image.Image, *, size: int = 8) -> str:
-    # reduce() first: a box filter by an integer factor is cheap on a large photo, and the
-    # final resize then works on a few hundred pixels (bench/analytics.py: well under 1 ms).
-    factor = max(1, min(image.width // (size * 4), image.height // (size * 4)))
-    small = image.reduce(factor) if factor > 1 else image
-    grey = small.convert("L").resize((size + 1, size), Image.Resampling.BILINEAR)
+    # reducing_gap: a cheap integer box reduction first, then a small bilinear step; the
+    # recorder runs this in its background thread (analytics/recorder.py).
+    small = image.resize((size + 1, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    grey = small.convert("L")
     pixels = grey.tobytes()
     bits = 0
     for row in range(size):

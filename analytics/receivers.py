@@ -6,7 +6,6 @@ import numpy as np
 from django.conf import settings
 from django.utils import timezone
 
-from analytics.fingerprint import dhash
 from analytics.models import SearchEvent
 from analytics.recorder import recorder
 from search.query.recording import FinishedSearch, search_finished
@@ -50,7 +49,7 @@ def search_event_from(finished: FinishedSearch) -> SearchEvent:
     merchant_ids = sorted({item.product.merchant_id for item in items if item.product is not None})
     scores = [round(primary_score(item, kind), 4) for item in items]
     vector: bytes | None = None
-    photo_hash = ""
+    photo = None
     model = next((o.model for o in finished.outcomes if o.model), "") or ""
     if kind in PHOTO_KINDS and query.image is not None:
         query_vector = next(
@@ -58,8 +57,8 @@ def search_event_from(finished: FinishedSearch) -> SearchEvent:
         )
         if query_vector is not None:
             vector = np.asarray(query_vector, dtype=np.float32).tobytes()
-        photo_hash = dhash(query.image)
-    return SearchEvent(
+        photo = query.image
+    row = SearchEvent(
         search_id=finished.search_id,
         created_at=timezone.now(),
         kind=kind,
@@ -74,8 +73,12 @@ def search_event_from(finished: FinishedSearch) -> SearchEvent:
         model=model[:200],
         visitor_id=finished.visitor_id,
         query_vector=vector,
-        photo_hash=photo_hash,
     )
+    if photo is not None:
+        # Hashing costs 1-2 ms on a phone photo: the recorder's thread does it, and drops
+        # the photo then (it is never written anywhere).
+        recorder.attach_photo(row, photo)
+    return row
 
 
 def on_search_finished(sender, search: FinishedSearch, **kwargs) -> None:

@@ -18,8 +18,10 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
+from PIL import Image
 
 from analytics import partitions
+from analytics.fingerprint import dhash
 from analytics.metrics import EVENTS
 from analytics.models import SearchEvent
 from catalog.models import Merchant
@@ -27,6 +29,9 @@ from catalog.models import Merchant
 logger = logging.getLogger(__name__)
 
 FLUSH_BATCH = 2000
+# Photos waiting for their perceptual hash in the queue (a decoded photo is a few MB): past
+# this many, the request thread hashes its own photo rather than hold more of them.
+MAX_PENDING_PHOTOS = 32
 
 
 class SearchRecorder:
@@ -36,6 +41,8 @@ class SearchRecorder:
         self._thread: threading.Thread | None = None
         self._pid = 0
         self._flush_lock = threading.Lock()
+        self._photos: dict[int, Image.Image] = {}
+        self._pending_photos = 0
         # Tests and benches switch the thread off and flush by hand.
         self.background = True
 
@@ -44,9 +51,34 @@ class SearchRecorder:
             row = build()
             self._queue.put_nowait(row)
         except queue.Full:
+            self._forget_photo(row)
             EVENTS.labels(kind="search", outcome="dropped").inc()
             return
         self._ensure_thread()
+
+    def attach_photo(self, row: SearchEvent, photo: Image.Image) -> None:
+        """Hash ``photo`` for ``row`` in the flush, or now when enough photos are waiting."""
+        with self._lock:
+            defer = self._pending_photos < MAX_PENDING_PHOTOS
+            if defer:
+                self._pending_photos += 1
+        if defer:
+            self._photos[id(row)] = photo
+        else:
+            row.photo_hash = dhash(photo)
+
+    def _forget_photo(self, row: SearchEvent) -> Image.Image | None:
+        photo = self._photos.pop(id(row), None)
+        if photo is not None:
+            with self._lock:
+                self._pending_photos -= 1
+        return photo
+
+    def _hash_photos(self, rows: list[SearchEvent]) -> None:
+        for row in rows:
+            photo = self._forget_photo(row)
+            if photo is not None:
+                row.photo_hash = dhash(photo)
 
     def pending(self) -> int:
         return self._queue.qsize()
@@ -56,7 +88,10 @@ class SearchRecorder:
             try:
                 self._queue.get_nowait()
             except queue.Empty:
-                return
+                break
+        with self._lock:
+            self._photos.clear()
+            self._pending_photos = 0
 
     def flush(self) -> int:
         """Write every queued search now, in batches; returns how many were written."""
@@ -71,6 +106,7 @@ class SearchRecorder:
                         break
                 if not rows:
                     return written
+                self._hash_photos(rows)
                 try:
                     _insert(rows)
                 except DatabaseError:
