@@ -80,6 +80,10 @@ bench-outbox: $(STAMP) ## What the outbox of index work adds to a merchant write
 bench-understanding: $(STAMP) ## Query understanding at 100k products: vocabulary build, per-query cost by query kind
 	DATABASE_URL=$(TEST_DATABASE_URL) HF_HUB_OFFLINE=1 $(PY) bench/understanding.py
 
+.PHONY: bench-analytics
+bench-analytics: $(STAMP) ## Search analytics: search p50 with recording on vs off, events/s, rollup of 1M events
+	DATABASE_URL=$(TEST_DATABASE_URL) HF_HUB_OFFLINE=1 $(PY) bench/analytics.py
+
 bench: bench-indexing bench-vector-index bench-search bench-outbox bench-understanding ## All benchmarks
 
 schemathesis: $(STAMP) ## A longer schemathesis run against the OpenAPI schema
