@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.permissions import AllowAny
@@ -32,13 +32,40 @@ class EventsThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "number", "minimum": 0, "maximum": 9_999_999_999.99},
+            {"type": "string", "pattern": r"^\d{1,10}(\.\d{1,2})?$"},
+        ],
+        "nullable": True,
+    }
+)
+class PriceField(serializers.DecimalField):
+    """A price as JSON number or decimal string (apps send either); the schema says both."""
+
+    def run_validation(self, data=serializers.empty):
+        if isinstance(data, str) and not data.strip():
+            raise ValidationError("A price, or leave it out.")  # DRF would take "" as null
+        return super().run_validation(data)
+
+
+class StrictUUIDField(serializers.UUIDField):
+    """A UUID written as a string: DRF's own also takes integers (and so true and false)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
 class EventInputSerializer(serializers.Serializer):
-    id = serializers.UUIDField(
+    id = StrictUUIDField(
         help_text="A UUID the client draws once per event and keeps on retries: an id already "
         "taken in is counted once."
     )
     kind = serializers.ChoiceField(choices=InteractionEvent.Kind.choices)
-    search_id = serializers.UUIDField(
+    search_id = StrictUUIDField(
         required=False,
         allow_null=True,
         help_text="The `search_id` of the search response the product was found in.",
@@ -52,7 +79,7 @@ class EventInputSerializer(serializers.Serializer):
         help_text="1-based place of the product in the results (required for a click).",
     )
     quantity = serializers.IntegerField(required=False, default=1, min_value=1, max_value=10_000)
-    price = serializers.DecimalField(
+    price = PriceField(
         required=False,
         allow_null=True,
         max_digits=12,

@@ -26,14 +26,23 @@ class RollupLagCollector(Collector):
     """Seconds between now and the last instant the rollup has counted, read at scrape time
     (the same figure in every process)."""
 
-    def collect(self) -> Iterable[Metric]:
-        from analytics.models import RollupState
+    def describe(self) -> Iterable[Metric]:
+        # Registration asks for the names: describe() answers without touching the database
+        # (collect() would query it during app initialisation).
+        yield self._family()
 
-        lag = GaugeMetricFamily(
+    @staticmethod
+    def _family() -> GaugeMetricFamily:
+        return GaugeMetricFamily(
             f"{NAMESPACE}_analytics_rollup_lag_seconds",
             "How far the daily rollup of search analytics is behind now (seconds); absent "
             "until the first rollup has run.",
         )
+
+    def collect(self) -> Iterable[Metric]:
+        from analytics.models import RollupState
+
+        lag = self._family()
         try:
             state = RollupState.objects.filter(name="daily").first()
         except DatabaseError:
