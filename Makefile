@@ -67,7 +67,7 @@ test-fast: $(STAMP) ## Run the tests without the browser and worker ones
 lint: $(STAMP) ## ruff, mypy, the import layers (no cycles) and repeated code in search/
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy config catalog search workers frontend webhooks
+	$(VENV)/bin/mypy config catalog search workers frontend webhooks analytics
 	$(VENV)/bin/lint-imports
 	@$(MAKE) --no-print-directory duplicate-code
 
@@ -97,7 +97,11 @@ bench-outbox: $(STAMP) ## What the outbox of index work adds to a merchant write
 bench-understanding: $(STAMP) ## Query understanding at 100k products: vocabulary build, per-query cost by query kind
 	DATABASE_URL=$(TEST_DATABASE_URL) HF_HUB_OFFLINE=1 $(PY) bench/understanding.py
 
-bench: bench-indexing bench-vector-index bench-search bench-outbox bench-understanding ## All benchmarks
+.PHONY: bench-analytics
+bench-analytics: $(STAMP) ## Search analytics: search p50 with recording on vs off, events/s, rollup of 1M events
+	DATABASE_URL=$(TEST_DATABASE_URL) HF_HUB_OFFLINE=1 $(PY) bench/analytics.py
+
+bench: bench-indexing bench-vector-index bench-search bench-outbox bench-understanding bench-analytics ## All benchmarks
 
 openapi: $(STAMP) ## Write the API schema to docs/openapi.yaml (a test fails when it drifts from the code)
 	@# Integer ranges in the schema follow the database; the contract is PostgreSQL's (no connection is made).

@@ -70,8 +70,18 @@ def _configure(sender: Celery, **kwargs: object) -> None:
                 "task": "workers.tasks.sweep_feed_work",
                 "schedule": float(settings.SWEEP_INTERVAL_SECONDS),
             },
+            # Search analytics (analytics/tasks.py): partitions ahead and retention, rollup.
+            "analytics-maintain-partitions": {
+                "task": "analytics.tasks.maintain_partitions",
+                "schedule": 3600.0,
+            },
+            "analytics-rollup": {
+                "task": "analytics.tasks.rollup_daily",
+                "schedule": float(settings.ANALYTICS_ROLLUP_INTERVAL_SECONDS),
+                "options": {"expires": float(settings.ANALYTICS_ROLLUP_INTERVAL_SECONDS)},
+            },
         },
     )
 
 
-app.autodiscover_tasks(["workers"])
+app.autodiscover_tasks(["workers", "analytics"])

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "workers",
     "frontend",
     "webhooks",
+    "analytics",
 ]
 
 MIDDLEWARE = [
@@ -301,6 +302,8 @@ REST_FRAMEWORK = {
         "search_photo_anon": env.str("THROTTLE_SEARCH_PHOTO_ANON", default="20/min"),
         "search_photo_user": env.str("THROTTLE_SEARCH_PHOTO_USER", default="120/min"),
         "rerank": env.str("THROTTLE_RERANK", default="10/min"),
+        # Batches of storefront events (POST /api/v1/events/), per client address.
+        "analytics_events": env.str("THROTTLE_ANALYTICS_EVENTS", default="300/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -438,3 +441,23 @@ init_sentry(
     release=env.str("SENTRY_RELEASE", default=""),
     traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
 )
+# --- Search analytics (analytics/, README "Search analytics"). Recording needs PostgreSQL (daily
+# partitions, SQL rollups); on SQLite it is off and the dashboard says so.
+ANALYTICS_ENABLED = env.bool(
+    "ANALYTICS_ENABLED", default=DATABASES["default"]["ENGINE"].endswith("postgresql")
+)
+# Raw search and interaction events (and photo searches' CLIP vectors and perceptual hashes)
+# are deleted after this many days; the daily rollup keeps counts only.
+ANALYTICS_RETENTION_DAYS = env.int("ANALYTICS_RETENTION_DAYS", default=30)
+# Searches wait in an in-process queue of this size and a background thread writes them in
+# bulk at least this often; a full queue drops (and counts) a search rather than slow it.
+ANALYTICS_QUEUE_SIZE = env.int("ANALYTICS_QUEUE_SIZE", default=10000)
+ANALYTICS_FLUSH_SECONDS = env.float("ANALYTICS_FLUSH_SECONDS", default=1.0)
+# A best similarity below these marks a "low score" search (photo: CLIP image-image cosine of
+# the image leg; text: MiniLM cosine of the text leg); photo ones feed the demand gaps.
+ANALYTICS_LOW_SCORE_PHOTO = env.float("ANALYTICS_LOW_SCORE_PHOTO", default=0.6)
+ANALYTICS_LOW_SCORE_TEXT = env.float("ANALYTICS_LOW_SCORE_TEXT", default=0.3)
+# How often beat recounts today's (and yesterday's) figures for the dashboard.
+ANALYTICS_ROLLUP_INTERVAL_SECONDS = env.int("ANALYTICS_ROLLUP_INTERVAL_SECONDS", default=600)
+# PostgreSQL work_mem for the rollup's transaction (its hash tables stay in memory).
+ANALYTICS_ROLLUP_WORK_MEM = env.str("ANALYTICS_ROLLUP_WORK_MEM", default="256MB")

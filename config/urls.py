@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("catalog.urls")),
     path("api/v1/", include("search.urls")),
     path("api/v1/", include("webhooks.urls")),
+    path("api/v1/", include("analytics.urls")),
     path("", include("config.metrics_urls")),
     path("", include("frontend.urls")),
 ]

@@ -33,6 +33,7 @@ def storefront(request: HttpRequest) -> HttpResponse:
     rerank_enabled = bool(settings.RERANK_ENABLED)
     config = {
         "searchUrl": reverse("search"),
+        "eventsUrl": reverse("events"),  # search analytics: clicks and add-to-carts
         "detectUrl": reverse("search-detect"),
         "detectEnabled": bool(settings.DETECTOR_ENABLED),
         # "{id}" is filled in by the page; reverse() needs a number to build the pattern.

@@ -10,6 +10,7 @@ pytest_plugins = ["tests.fixtures.models", "tests.fixtures.s3", "tests.fixtures.
 def _isolated_state(settings, tmp_path):
     from django.core.cache import cache
 
+    from analytics.recorder import recorder
     from search.index import generations
     from search.query.service import clear_caches
     from search.vector_index import reset_vector_index
@@ -31,6 +32,10 @@ def _isolated_state(settings, tmp_path):
     generations.reset()
     clear_caches()
     cache.clear()
+    # Searches are recorded by a background thread in production; a test flushes by hand,
+    # inside its own transaction (analytics/recorder.py).
+    recorder.background = False
+    recorder.discard()
     yield
     reset_vector_index()
     generations.reset()

@@ -30,6 +30,7 @@ def _api_under_test(db, clip_settings, detector_settings, settings):
             "search_text_user": "100000/min",
             "search_photo_user": "100000/min",
             "rerank": "100000/min",
+            "analytics_events": "100000/min",
         },
     }
     # Calling the WSGI app directly would close the test's database connection after each

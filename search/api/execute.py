@@ -1,6 +1,7 @@
 """Runs a validated query for an API view: throttled re-ranking, errors as 4xx/503, metrics."""
 
 import logging
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -13,6 +14,7 @@ from config.metrics import SEARCH_STAGE_SECONDS, SEARCHES
 from search.api.serializers import render_outcome
 from search.api.throttles import RerankThrottle
 from search.encoding.base import ModelUnavailable
+from search.query.recording import FinishedSearch, announce, visitor_id_from
 from search.query.rerank_step import rerank_outcome
 from search.query.service import search
 from search.query.types import SearchInputError, SearchQuery
@@ -65,4 +67,16 @@ def run_search(
     if decode_ms is not None:
         outcome.stages = {"decode": round(decode_ms, 3), **outcome.stages}
     record_stages(outcome.query_type, outcome.stages)
-    return Response(render_outcome(outcome, limit=query.limit, offset=query.offset))
+    search_id = uuid.uuid4()
+    announce(
+        FinishedSearch(
+            search_id=search_id,
+            query=query,
+            kind=outcome.query_type,
+            outcomes=(outcome,),
+            took_ms=outcome.took_ms,
+            visitor_id=visitor_id_from(request.headers),
+        )
+    )
+    body = render_outcome(outcome, limit=query.limit, offset=query.offset)
+    return Response({"search_id": str(search_id), **body})

@@ -1,12 +1,16 @@
 """``"look": true`` on ``POST /api/v1/search/``: one group of results per detected item."""
 
+import uuid
+
 from drf_spectacular.utils import OpenApiExample, PolymorphicProxySerializer
 from rest_framework import serializers
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from search.api.execute import record_stages, search_errors
 from search.api.regions import DetectedBoxSerializer
 from search.api.serializers import (
+    SEARCH_ID_HELP,
     FacetsSerializer,
     ResultSerializer,
     SearchOutputSerializer,
@@ -14,6 +18,7 @@ from search.api.serializers import (
 )
 from search.encoding.registry import get_detector
 from search.query.look import LookOutcome, search_look
+from search.query.recording import FinishedSearch, announce, visitor_id_from
 from search.query.types import SearchQuery
 
 
@@ -23,6 +28,7 @@ class LookGroupSerializer(DetectedBoxSerializer):
 
 
 class LookOutputSerializer(serializers.Serializer):
+    search_id = serializers.UUIDField(help_text=SEARCH_ID_HELP)
     query_type = serializers.ChoiceField(choices=["look"])
     groups = LookGroupSerializer(
         many=True, help_text="One per detected item, best detection first: its box and results."
@@ -86,9 +92,20 @@ def render_look(outcome: LookOutcome, *, limit: int) -> dict:
     }
 
 
-def run_look(query: SearchQuery, *, decode_ms: float) -> Response:
+def run_look(query: SearchQuery, *, decode_ms: float, request: Request | None = None) -> Response:
     with search_errors("Shop the look"):
         outcome = search_look(query, get_detector())
     outcome.stages = {"decode": round(decode_ms, 3), **outcome.stages}
     record_stages("look", outcome.stages)
-    return Response(render_look(outcome, limit=query.limit))
+    search_id = uuid.uuid4()
+    announce(
+        FinishedSearch(
+            search_id=search_id,
+            query=query,
+            kind="look",
+            outcomes=tuple(group.outcome for group in outcome.groups),
+            took_ms=outcome.took_ms,
+            visitor_id=visitor_id_from(request.headers) if request is not None else "",
+        )
+    )
+    return Response({"search_id": str(search_id), **render_look(outcome, limit=query.limit)})

@@ -2,7 +2,7 @@
 
 from typing import cast
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
@@ -20,6 +20,7 @@ from search.api.serializers import (
 )
 from search.api.throttles import SearchPhotoThrottle, SearchTextThrottle
 from search.api.uploads import decode_photo, photo_upload_handlers
+from search.query.recording import VISITOR_HEADER
 from search.query.regions import crop_image, decode_edge_for
 from search.query.service import image_fingerprint
 from search.query.types import SearchQuery
@@ -44,6 +45,18 @@ class SearchApi(APIView):
             "multipart/form-data": SearchPhotoInputSerializer,
         },
         responses={200: LOOK_OR_SEARCH},
+        parameters=[
+            OpenApiParameter(
+                VISITOR_HEADER,
+                str,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description=(
+                    "Optional anonymous visitor id the client chose at random (8-64 letters, "
+                    "digits, - or _), the same it sends with its events; anything else is ignored."
+                ),
+            )
+        ],
         description=(
             "JSON for a text query; multipart with `image` (and optional `text`, `text_weight`) for a photo "
             "or hybrid query. In multipart, `filters` and `weights` are JSON strings. With `crop` only "
@@ -103,7 +116,7 @@ class SearchApi(APIView):
             correct=values["typo_tolerance"],
         )
         if values["look"]:
-            return run_look(query, decode_ms=decode_ms or 0.0)
+            return run_look(query, decode_ms=decode_ms or 0.0, request=request)
         return run_search(
             query, rerank=values["rerank"], request=request, view=self, decode_ms=decode_ms
         )

@@ -202,7 +202,14 @@ class RecognisedSerializer(serializers.Serializer):
     colour = serializers.ListField(child=serializers.CharField())
 
 
+SEARCH_ID_HELP = (
+    "This search's id: send it with the click, add_to_cart and purchase events that follow "
+    "(POST /api/v1/events/)."
+)
+
+
 class SearchOutputSerializer(serializers.Serializer):
+    search_id = serializers.UUIDField(help_text=SEARCH_ID_HELP)
     query_type = serializers.ChoiceField(choices=["text", "photo", "hybrid", "similar"])
     results = ResultSerializer(many=True)
     total = serializers.IntegerField(help_text="Products that match the filters.")

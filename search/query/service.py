@@ -225,6 +225,8 @@ def search(query: SearchQuery) -> SearchOutcome:
             "brand": list(understood.brands),
             "colour": list(understood.colours),
         },
+        query_vector=image_vector,
+        model=clip.model_key if image_vector is not None else None,
     )
 
 

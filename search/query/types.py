@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+import numpy as np
 from PIL import Image
 
 from catalog.models import Product
@@ -73,6 +74,9 @@ class SearchOutcome:
     rerank_reason: str | None = None
     corrected: str | None = None  # the query the legs ran, when typos were corrected
     recognised: dict[str, list[str]] = field(default_factory=dict)  # category/brand/colour
+    # The image leg's query vector and the CLIP model that made it (for search analytics).
+    query_vector: np.ndarray | None = None
+    model: str | None = None
 
     @property
     def took_ms(self) -> float:

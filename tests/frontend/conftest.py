@@ -62,7 +62,11 @@ def _isolated_state():
     shared vector store; throttle counters and cached re-rank scores still start afresh."""
     from django.core.cache import cache
 
+    from analytics.recorder import recorder
+
     cache.clear()
+    recorder.background = False  # a test writes recorded searches by hand (recorder.flush)
+    recorder.discard()
     yield
 
 

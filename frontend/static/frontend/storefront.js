@@ -3,6 +3,7 @@
 // shared and reloaded; a photo cannot travel in a URL, so a reload says so and keeps the rest.
 
 import { PhotoStage, parseCrop, renderLook } from "./regions.js";
+import { sendEvent, visitorHeaders } from "./analytics.js";
 
 const config = JSON.parse(document.getElementById("storefront-config").textContent);
 const $ = (id) => document.getElementById(id);
@@ -350,7 +351,7 @@ async function buildRequest(offset) {
     if (state.priceMax) params.set("price_max", state.priceMax);
     if (state.inStock) params.set("in_stock", "true");
     const url = `${config.similarUrl.replace("{id}", encodeURIComponent(state.similar))}?${params}`;
-    return [url, { headers: { Accept: "application/json" } }];
+    return [url, { headers: { Accept: "application/json", ...visitorHeaders() } }];
   }
   const rerank = Boolean(state.rerank && offset === 0);
   if (state.photo) {
@@ -367,14 +368,14 @@ async function buildRequest(offset) {
     if (state.q && state.asTyped) body.append("typo_tolerance", "false");
     if (state.crop) body.append("crop", state.crop.join(","));
     if (state.look) body.append("look", "true");
-    return [config.searchUrl, { method: "POST", body, headers: { Accept: "application/json", ...csrfHeaders() } }];
+    return [config.searchUrl, { method: "POST", body, headers: { Accept: "application/json", ...csrfHeaders(), ...visitorHeaders() } }];
   }
   const fields = { text: state.q, filters: filtersPayload(), limit: PAGE_SIZE, offset, rerank };
   // Only when the shopper asked for their words as typed: the API corrects by default.
   if (state.asTyped) fields.typo_tolerance = false;
   const body = JSON.stringify(fields);
   return [config.searchUrl, {
-    method: "POST", body, headers: { "Content-Type": "application/json", Accept: "application/json", ...csrfHeaders() },
+    method: "POST", body, headers: { "Content-Type": "application/json", Accept: "application/json", ...csrfHeaders(), ...visitorHeaders() },
   }];
 }
 
@@ -482,7 +483,8 @@ function render(body, append) {
   for (const item of results) {
     productInfo.set(String(item.product_id), { title: item.title, thumbnail_url: item.thumbnail_url });
   }
-  const cards = results.map(card);
+  const first = append ? shown : 0; // positions count from the first page's first result
+  const cards = results.map((item, i) => card(item, { searchId: body.search_id, position: first + i + 1 }));
   if (append) {
     el.grid.append(...cards);
     shown += results.length;
@@ -565,7 +567,7 @@ function renderStatus(body) {
   el.status.replaceChildren(...pieces);
 }
 
-function card(item) {
+function card(item, { searchId = "", position = 0 } = {}) {
   const id = String(item.product_id);
   const media = item.thumbnail_url
     ? node("img", { src: item.thumbnail_url, alt: item.title, loading: "lazy", decoding: "async", width: "320", height: "320" })
@@ -577,7 +579,13 @@ function card(item) {
     "aria-label": `Similar items to ${item.title}`,
   }, "Similar items");
   const meta = [item.brand, item.merchant_name || ""].filter(Boolean).join(" · ");
-  return node("li", { class: "card", "data-product-id": id },
+  const addToCart = node("button", {
+    type: "button",
+    class: "btn btn-primary btn-small add-to-cart",
+    "aria-pressed": "false",
+    "aria-label": `Add ${item.title} to cart`,
+  }, "Add to cart");
+  return node("li", { class: "card", "data-product-id": id, "data-search-id": searchId || "", "data-position": String(position) },
     node("div", { class: "card-media" }, media,
       item.reranked_by ? node("span", { class: "ai-badge on-image", title: `Re-ranked by ${item.reranked_by}`, text: "Ordered by AI" }) : null),
     node("div", { class: "card-body" },
@@ -587,7 +595,7 @@ function card(item) {
         meta ? node("p", { class: "card-meta muted", text: meta }) : null,
         item.in_stock ? null : node("p", { class: "stock-out", text: "Out of stock" }),
       ),
-      similar,
+      node("div", { class: "card-actions" }, similar, addToCart),
     ),
   );
 }
@@ -717,7 +725,8 @@ function renderLookPage(body) {
   el.grid.classList.remove("loading");
   el.grid.replaceChildren();
   el.loadMore.hidden = true;
-  const found = renderLook(el.lookGroups, body, card, searchRegion);
+  const lookCard = (item, i) => card(item, { searchId: body.search_id, position: i + 1 });
+  const found = renderLook(el.lookGroups, body, lookCard, searchRegion);
   shown = found;
   renderNotices(body.notices || []);
   // The look's own counts: a previous search's would describe other results.
@@ -894,6 +903,29 @@ el.filters.addEventListener("keydown", (event) => {
     el.filtersToggle.focus();
   }
 });
+
+// Clicks and add-to-carts on a result, for the shop's search analytics (analytics.js: nothing
+// is sent under Do Not Track). Any click on a card counts as a click on that result.
+function trackCard(event) {
+  const cardNode = event.target.closest("li.card");
+  if (!cardNode?.dataset.searchId) return;
+  const fields = {
+    search_id: cardNode.dataset.searchId,
+    product_id: Number(cardNode.dataset.productId),
+  };
+  const cart = event.target.closest("button.add-to-cart");
+  if (cart) {
+    if (cart.getAttribute("aria-pressed") === "true") return;
+    cart.setAttribute("aria-pressed", "true");
+    cart.textContent = "Added ✓";
+    sendEvent(config.eventsUrl, { ...fields, kind: "add_to_cart", quantity: 1 });
+    return;
+  }
+  sendEvent(config.eventsUrl, { ...fields, kind: "click", position: Number(cardNode.dataset.position) });
+}
+
+el.grid.addEventListener("click", trackCard);
+el.lookGroups.addEventListener("click", trackCard);
 
 el.grid.addEventListener("click", (event) => {
   const link = event.target.closest("a.similar-link");
