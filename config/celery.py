@@ -51,6 +51,10 @@ def _configure(sender: Celery, **kwargs: object) -> None:
                 "task": "workers.tasks.sweep_unindexed",
                 "schedule": float(settings.SWEEP_INTERVAL_SECONDS),
             },
+            "sweep-unenriched-images": {
+                "task": "workers.tasks.sweep_unenriched",
+                "schedule": float(settings.ENRICHMENT_SWEEP_INTERVAL_SECONDS),
+            },
         },
     )
 

@@ -377,3 +377,17 @@ SEARCH_VOCABULARY_TTL = 30.0
 # Rebuild a changed vocabulary in a background thread, serving the previous one meanwhile;
 # off, the search that notices the change waits for it.
 SEARCH_VOCABULARY_BACKGROUND = True
+
+# --- Catalogue enrichment from images (search/enrichment/, issue 22) ---
+# Colours, perceptual hashes and near-duplicate flags are derived after an image is indexed.
+ENRICHMENT_ENABLED = env.bool("ENRICHMENT_ENABLED", default=True)
+# A JSON palette ({"colors": {name: ["#rrggbb", ...]}}); empty: the bundled dozen names.
+ENRICHMENT_COLOR_PALETTE = env.str("ENRICHMENT_COLOR_PALETTE", default="")
+# A colour counts for a product (filter, facet) when it covers this share of its pixels.
+ENRICHMENT_COLOR_MIN_SHARE = env.float("ENRICHMENT_COLOR_MIN_SHARE", default=0.15)
+# Near-duplicates: image vectors at least this cosine apart, and perceptual hashes at most this
+# many bits apart (of 64); bench/enrichment.py measures precision and recall.
+ENRICHMENT_DUPLICATE_MIN_SIMILARITY = env.float("ENRICHMENT_DUPLICATE_MIN_SIMILARITY", default=0.85)
+ENRICHMENT_DUPLICATE_MAX_HASH_BITS = env.int("ENRICHMENT_DUPLICATE_MAX_HASH_BITS", default=12)
+# Beat: indexed images not enriched yet (a lost task, a restart) are picked up this often.
+ENRICHMENT_SWEEP_INTERVAL_SECONDS = env.int("ENRICHMENT_SWEEP_INTERVAL_SECONDS", default=300)

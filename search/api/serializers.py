@@ -24,6 +24,15 @@ class FiltersSerializer(serializers.Serializer):
         help_text="One brand or several (any of them).",
     )
     merchant = serializers.SlugField(required=False, help_text="Merchant slug.")
+    color = serializers.ListField(
+        child=PlainTextField(max_length=60),
+        required=False,
+        max_length=20,
+        help_text=(
+            "One colour or several (any of them): the merchant's colour where one was typed, "
+            "else the colours derived from the product's images (the palette's names)."
+        ),
+    )
     price_min = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=0, required=False
     )
@@ -44,7 +53,7 @@ class FiltersSerializer(serializers.Serializer):
                 }
             )
         data = dict(data)
-        for many in ("category", "brand"):
+        for many in ("category", "brand", "color"):
             if isinstance(data.get(many), str):
                 data[many] = [data[many]]
         return super().to_internal_value(data)
@@ -193,6 +202,7 @@ class PriceBandSerializer(serializers.Serializer):
 class FacetsSerializer(serializers.Serializer):
     category = serializers.DictField(child=serializers.IntegerField())
     brand = serializers.DictField(child=serializers.IntegerField())
+    color = serializers.DictField(child=serializers.IntegerField())
     price = PriceBandSerializer(many=True)
 
 
@@ -243,6 +253,7 @@ def filter_from(data: dict) -> SearchFilter:
         categories=tuple(data.get("category") or ()),
         brands=tuple(data.get("brand") or ()),
         merchant=data.get("merchant") or None,
+        colors=tuple(dict.fromkeys(c.strip().lower() for c in data.get("color") or ())),
         price_min=float(data["price_min"]) if data.get("price_min") is not None else None,
         price_max=float(data["price_max"]) if data.get("price_max") is not None else None,
         in_stock=data.get("in_stock"),

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from catalog.models import Product, ProductImage
+from catalog.selectors import product_colors
 
 IMAGE_VECTOR = "image"
 TEXT_VECTOR = "text"
@@ -48,6 +49,8 @@ def product_payload(product: Product) -> dict:
         "currency": product.currency,
         "in_stock": product.in_stock,
         "active": product.is_active,
+        # The merchant's typed colour, else the colours derived from the images.
+        "color": product_colors(product=product)["values"],
     }
 
 

@@ -36,6 +36,7 @@ PAYLOAD_INDEXES: dict[str, str] = {
     "price": "float",
     "in_stock": "bool",
     "active": "bool",
+    "color": "keyword",
 }
 
 # Fields whose values get their own HNSW links (Qdrant's payload-aware graph), so that a
@@ -78,6 +79,7 @@ class SearchFilter:
     in_stock: bool | None = None
     exclude_product_ids: tuple[int, ...] = ()
     product_ids: tuple[int, ...] = ()
+    colors: tuple[str, ...] = ()  # any of them (the merchant's colour, else the derived ones)
 
 
 NO_FILTER = SearchFilter()
@@ -324,6 +326,8 @@ def filter_conditions(f: SearchFilter) -> tuple[list[Condition], list[Condition]
         must.append(("any", "category", list(f.categories)))
     if f.brands:
         must.append(("any", "brand", list(f.brands)))
+    if f.colors:
+        must.append(("any", "color", list(f.colors)))
     if f.merchant is not None:
         must.append(("match", "merchant", f.merchant))
     if f.price_min is not None or f.price_max is not None:

@@ -1,0 +1,196 @@
+"""Catalogue enrichment from images: colours from pixels, colour filters and facets in search
+(merchant's colour wins), near-duplicate flags and their admin review."""
+
+import io
+
+import pytest
+from PIL import Image, ImageEnhance
+from rest_framework.test import APIClient
+
+from catalog import selectors, services
+from catalog.models import ProductImage
+from catalog.sample_data import SWATCH_COLOURS, create_sample_product, draw_product
+from catalog.sample_data import generate_products as sample_products
+from search.enrichment.colors import dominant_colours, product_colours
+from search.enrichment.palette import load_palette
+from search.enrichment.service import enrich_images
+from search.index import outbox
+from search.index import sync as indexing
+from tests.factories import merchant_with_owner
+
+PALETTE = load_palette()
+
+
+def top_colour_accuracy(count: int, *, size: int, seed: int) -> float:
+    samples = sample_products(count, seed=seed, colours=SWATCH_COLOURS)
+    right = total = 0
+    for number, sample in enumerate(samples):
+        for backdrop in ("plain", "textured"):
+            data = draw_product(sample, size=size, variant=number % 3, backdrop=backdrop)
+            right += dominant_colours(data, PALETTE)[0].name == sample.colour
+            total += 1
+    return right / total
+
+
+def test_top_colour_is_right_on_plain_and_textured_backdrops():
+    # 13 palette names x 14 drawn shapes, each on a plain and a textured backdrop.
+    assert top_colour_accuracy(98, size=160, seed=21) >= 0.95
+
+
+@pytest.mark.parametrize(
+    ("colour", "expected"),
+    [((200, 30, 40), "red"), ((25, 35, 90), "navy"), ((215, 195, 155), "beige")],
+)
+def test_a_product_filling_a_textured_frame_is_named_not_its_backdrop(colour, expected):
+    image = Image.new("RGB", (120, 120), (214, 214, 216))
+    image.paste(colour, (25, 25, 95, 95))
+    assert [c.name for c in dominant_colours(image, PALETTE)] == [expected]
+
+
+def test_product_colours_average_the_images_and_drop_small_shares():
+    per_image = [
+        [{"name": "red", "share": 0.8, "hex": "#c81e28"}, {"name": "white", "share": 0.2}],
+        [{"name": "red", "share": 0.9, "hex": "#c81e28"}, {"name": "black", "share": 0.1}],
+    ]
+    assert [c["name"] for c in product_colours(per_image, min_share=0.15)] == ["red"]
+
+
+def test_the_merchants_colour_wins_over_the_derived_one(db):
+    merchant, _ = merchant_with_owner(name="Colours")
+    product = services.product_create(
+        merchant=merchant, sku="C-1", title="Coat", price="10", attributes={"colour": "Burgundy"}
+    )
+    services.product_set_derived_colors(product_id=product.pk, colors=[{"name": "red", "share": 1}])
+    product.refresh_from_db()
+    assert selectors.product_colors(product=product)["values"] == ["burgundy"]
+    assert selectors.product_colors(product=product)["source"] == "merchant"
+
+
+# --- Search: colour filter and facet through the index pipeline, on both backends -----------
+
+
+@pytest.fixture
+def coloured_catalogue(db, clip_settings, vector_backend, settings):
+    settings.SEARCH_EXACT = True
+    merchant, _ = merchant_with_owner(name="Palette")
+    samples = sample_products(20, seed=4, colours=SWATCH_COLOURS)
+    products = []
+    for number, sample in enumerate(samples):
+        # Thin metadata: no colour typed, except a few where the merchant's word must win.
+        typed = {"color": "Teal"} if number % 7 == 3 else {}
+        sample = type(sample)(**{**sample.__dict__, "attributes": typed})
+        products.append(
+            create_sample_product(
+                merchant,
+                sample,
+                image_size=128,
+                backdrop="textured" if number % 2 else "plain",
+            )
+        )
+    indexing.index_products([p.pk for p in products])
+    image_ids = list(ProductImage.objects.order_by("id").values_list("id", flat=True))
+    indexing.index_images(image_ids)
+    report = enrich_images(image_ids)
+    assert len(report.enriched) == len(image_ids)
+    # The derived colours reach the payloads through the outbox, as any product change does.
+    outbox.relay(seconds=60)
+    return products
+
+
+def effective(product) -> list[str]:
+    product.refresh_from_db()
+    return selectors.product_colors(product=product)["values"]
+
+
+def test_colour_filter_returns_exactly_the_matching_products(coloured_catalogue):
+    colours = {p.pk: effective(p) for p in coloured_catalogue}
+    wanted = next(
+        name for name in ("red", "blue", "black") if any(name in c for c in colours.values())
+    )
+    client = APIClient()
+    for colour_filter in ([wanted], ["teal"], [wanted, "teal"]):
+        expected = {pk for pk, names in colours.items() if set(names) & set(colour_filter)}
+        response = client.post(
+            "/api/v1/search/",
+            {"text": "product", "filters": {"color": colour_filter}, "limit": 50},
+            format="json",
+        )
+        assert response.status_code == 200, response.content
+        body = response.json()
+        assert {r["product_id"] for r in body["results"]} <= expected
+        assert body["total"] == len(expected)
+    facet = client.post("/api/v1/search/", {"text": "product", "limit": 1}, format="json").json()
+    counts: dict[str, int] = {}
+    for names in colours.values():
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
+    assert facet["facets"]["color"] == dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def test_a_correction_by_the_merchant_reaches_the_filter(coloured_catalogue):
+    product = coloured_catalogue[0]
+    services.product_colors_confirm(product=product, colors=["Purple"])
+    outbox.relay(seconds=60)
+    response = APIClient().post(
+        "/api/v1/search/", {"text": "product", "filters": {"color": "purple"}}, format="json"
+    )
+    assert product.pk in {r["product_id"] for r in response.json()["results"]}
+
+
+def test_an_unknown_filter_value_type_is_a_400_naming_the_field(db):
+    response = APIClient().post(
+        "/api/v1/search/", {"text": "x", "filters": {"color": [{"a": 1}]}}, format="json"
+    )
+    assert response.status_code == 400
+    assert "color" in response.json()["detail"] or "color" in str(response.json())
+
+
+# --- Near-duplicates ----------------------------------------------------------------------------
+
+
+def recoloured_copy(data: bytes) -> bytes:
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    width, height = image.size
+    image = image.crop((4, 3, width - 3, height - 4)).resize((width * 3 // 4, height * 3 // 4))
+    image = ImageEnhance.Color(image).enhance(1.4)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=70)
+    return out.getvalue()
+
+
+def test_a_near_duplicate_upload_is_flagged_with_its_twin_and_listed_for_review(
+    db, clip_settings, client
+):
+    merchant, owner = merchant_with_owner(name="Dupes")
+    first, second, other = sample_products(3, seed=9, colours=SWATCH_COLOURS)
+    original = create_sample_product(merchant, first, image_size=160)
+    copy = services.product_create(merchant=merchant, sku="COPY-1", title="Copy", price="5")
+    services.product_image_create(product=copy, data=recoloured_copy(draw_product(first, size=160)))
+    distinct = create_sample_product(merchant, other, image_size=160)
+    image_ids = list(ProductImage.objects.order_by("id").values_list("id", flat=True))
+    indexing.index_images(image_ids)
+
+    report = enrich_images(image_ids)
+
+    original_image = original.images.get()
+    copy_image = copy.images.get()
+    assert report.duplicates == {copy_image.pk: original_image.pk}
+    copy_image.refresh_from_db()
+    assert copy_image.duplicate_of_id == original_image.pk
+    assert distinct.images.get().duplicate_of_id is None
+    groups = selectors.near_duplicate_groups()
+    assert [(o.pk, [d.pk for d in dupes]) for o, dupes in groups] == [
+        (original_image.pk, [copy_image.pk])
+    ]
+    client.force_login(owner)
+    page = client.get("/admin/catalog/productimage/near-duplicates/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"/admin/catalog/productimage/{copy_image.pk}/change/" in html
+    assert f"/admin/catalog/productimage/{original_image.pk}/change/" in html
+
+    dismissed = client.post(
+        "/admin/catalog/productimage/near-duplicates/", {"dismiss": copy_image.pk}
+    )
+    assert dismissed.status_code == 302
+    assert selectors.near_duplicate_groups() == []
