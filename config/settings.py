@@ -391,3 +391,5 @@ ENRICHMENT_DUPLICATE_MIN_SIMILARITY = env.float("ENRICHMENT_DUPLICATE_MIN_SIMILA
 ENRICHMENT_DUPLICATE_MAX_HASH_BITS = env.int("ENRICHMENT_DUPLICATE_MAX_HASH_BITS", default=12)
 # Beat: indexed images not enriched yet (a lost task, a restart) are picked up this often.
 ENRICHMENT_SWEEP_INTERVAL_SECONDS = env.int("ENRICHMENT_SWEEP_INTERVAL_SECONDS", default=300)
+# Diversity (`diversity` in a search): how many top results MMR re-orders at least.
+SEARCH_DIVERSITY_DEPTH = env.int("SEARCH_DIVERSITY_DEPTH", default=40)

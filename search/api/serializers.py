@@ -117,6 +117,15 @@ class SearchInputSerializer(serializers.Serializer):
         required=False, help_text="Per-request leg weights for fusion (0 switches a leg off)."
     )
     rerank = serializers.BooleanField(default=False)
+    diversity = serializers.FloatField(
+        min_value=0,
+        max_value=1,
+        default=0.0,
+        help_text=(
+            "Spread the top results over different-looking products (MMR on the image "
+            "vectors): 0 keeps the ranking (default), 1 favours difference most."
+        ),
+    )
     typo_tolerance = serializers.BooleanField(
         default=True,
         help_text=(

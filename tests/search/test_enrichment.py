@@ -126,15 +126,25 @@ def test_colour_filter_returns_exactly_the_matching_products(coloured_catalogue)
             counts[name] = counts.get(name, 0) + 1
     assert facet["facets"]["color"] == dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
-
-def test_a_correction_by_the_merchant_reaches_the_filter(coloured_catalogue):
-    product = coloured_catalogue[0]
-    services.product_colors_confirm(product=product, colors=["Purple"])
+    # The merchant corrects a derived colour: the filter follows, through the outbox.
+    corrected = coloured_catalogue[0]
+    services.product_colors_confirm(product=corrected, colors=["Purple"])
     outbox.relay(seconds=60)
-    response = APIClient().post(
+    response = client.post(
         "/api/v1/search/", {"text": "product", "filters": {"color": "purple"}}, format="json"
     )
-    assert product.pk in {r["product_id"] for r in response.json()["results"]}
+    assert corrected.pk in {r["product_id"] for r in response.json()["results"]}
+
+    # Diversity re-orders the page, never changes which products match.
+    plain, diverse = (
+        client.post(
+            "/api/v1/search/",
+            {"text": "product", "limit": 50, "diversity": diversity},
+            format="json",
+        ).json()["results"]
+        for diversity in (0, 0.7)
+    )
+    assert sorted(r["product_id"] for r in diverse) == sorted(r["product_id"] for r in plain)
 
 
 def test_an_unknown_filter_value_type_is_a_400_naming_the_field(db):
@@ -194,3 +204,30 @@ def test_a_near_duplicate_upload_is_flagged_with_its_twin_and_listed_for_review(
     )
     assert dismissed.status_code == 302
     assert selectors.near_duplicate_groups() == []
+
+
+# --- Diversity (MMR) ----------------------------------------------------------------------------
+
+
+def test_mmr_moves_a_near_identical_image_below_a_different_one():
+    import numpy as np
+
+    from search.query.diversity import mmr
+    from search.query.types import ResultItem
+
+    same = np.array([1.0, 0.0], dtype=np.float32)
+    other = np.array([0.0, 1.0], dtype=np.float32)
+    items = [
+        ResultItem(product_id=p, score=s, image_id=p, legs={}, leg_scores={})
+        for p, s in ((1, 0.9), (2, 0.89), (3, 0.5))
+    ]
+    vectors = {1: same, 2: same, 3: other}
+    assert [i.product_id for i in mmr(items, vectors, diversity=0.0, k=3)] == [1, 2, 3]
+    assert [i.product_id for i in mmr(items, vectors, diversity=0.5, k=3)] == [1, 3, 2]
+
+
+@pytest.mark.parametrize("value", [-0.1, 1.5, "lots"])
+def test_diversity_outside_0_to_1_is_a_400_naming_the_field(db, value):
+    response = APIClient().post("/api/v1/search/", {"text": "x", "diversity": value}, format="json")
+    assert response.status_code == 400
+    assert "diversity" in response.content.decode()
