@@ -385,10 +385,10 @@ ENRICHMENT_ENABLED = env.bool("ENRICHMENT_ENABLED", default=True)
 ENRICHMENT_COLOR_PALETTE = env.str("ENRICHMENT_COLOR_PALETTE", default="")
 # A colour counts for a product (filter, facet) when it covers this share of its pixels.
 ENRICHMENT_COLOR_MIN_SHARE = env.float("ENRICHMENT_COLOR_MIN_SHARE", default=0.15)
-# Near-duplicates: image vectors at least this cosine apart, and perceptual hashes at most this
-# many bits apart (of 64); bench/enrichment.py measures precision and recall.
+# Near-duplicates: image vectors at least this cosine apart, and perceptual hashes (pHash and
+# dHash) at most this many bits apart of 128; bench/enrichment.py measures precision, recall.
 ENRICHMENT_DUPLICATE_MIN_SIMILARITY = env.float("ENRICHMENT_DUPLICATE_MIN_SIMILARITY", default=0.85)
-ENRICHMENT_DUPLICATE_MAX_HASH_BITS = env.int("ENRICHMENT_DUPLICATE_MAX_HASH_BITS", default=12)
+ENRICHMENT_DUPLICATE_MAX_HASH_BITS = env.int("ENRICHMENT_DUPLICATE_MAX_HASH_BITS", default=28)
 # Beat: indexed images not enriched yet (a lost task, a restart) are picked up this often.
 ENRICHMENT_SWEEP_INTERVAL_SECONDS = env.int("ENRICHMENT_SWEEP_INTERVAL_SECONDS", default=300)
 # Diversity (`diversity` in a search): how many top results MMR re-orders at least.

@@ -25,15 +25,24 @@ CANDIDATES = 8
 
 
 def perceptual_hash(data: bytes | Image.Image) -> str:
-    """A 64-bit DCT hash of the luminance (imagehash.phash), as hex: survives re-encoding,
-    resizing and recolouring; a light crop moves a few bits."""
+    """Two 64-bit hashes of the luminance as 32 hex digits: the DCT hash (imagehash.phash)
+    and the gradient hash (dhash). Both survive re-encoding and resizing; a crop or a hue
+    rotation moves bits in each, but not the same ones, so their sum separates copies from
+    other photos better than either (bench/enrichment.py: at 28 bits of the 128, recall
+    0.95-0.99 with about one distinct pair in 45,000 under it)."""
     image = data if isinstance(data, Image.Image) else Image.open(io.BytesIO(data))
-    return str(imagehash.phash(image.convert("RGB")))
+    image = image.convert("RGB")
+    return f"{imagehash.phash(image)}{imagehash.dhash(image)}"
 
 
 def hash_distance(a: str, b: str) -> int:
-    """Bits that differ between two hashes."""
-    return int(imagehash.hex_to_hash(a) - imagehash.hex_to_hash(b))
+    """Bits that differ between two hashes (summed over their 64-bit parts)."""
+    if len(a) != len(b) or len(a) % 16:
+        return 10**6  # hashes of another kind (another version) never match
+    return sum(
+        int(imagehash.hex_to_hash(a[i : i + 16]) - imagehash.hex_to_hash(b[i : i + 16]))
+        for i in range(0, len(a), 16)
+    )
 
 
 @dataclass(frozen=True)
