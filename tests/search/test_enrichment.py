@@ -231,3 +231,34 @@ def test_diversity_outside_0_to_1_is_a_400_naming_the_field(db, value):
     response = APIClient().post("/api/v1/search/", {"text": "x", "diversity": value}, format="json")
     assert response.status_code == 400
     assert "diversity" in response.content.decode()
+
+
+# --- Merchant API: see, confirm and correct the derived colours -----------------------------
+
+
+def test_merchant_sees_confirms_and_corrects_derived_colours(db):
+    from rest_framework.authtoken.models import Token
+
+    merchant, owner = merchant_with_owner(name="Own")
+    product = services.product_create(merchant=merchant, sku="A-1", title="Bag", price="20")
+    services.product_set_derived_colors(
+        product_id=product.pk, colors=[{"name": "green", "share": 0.7, "hex": "#289646"}]
+    )
+    stranger = merchant_with_owner(name="Other")[1]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=owner).key}")
+    url = f"/api/v1/merchant/products/{product.pk}/colors/"
+
+    shown = client.get(f"/api/v1/merchant/products/{product.pk}/").json()["colors"]
+    assert shown == {
+        "values": ["green"],
+        "source": "derived",
+        "derived": [{"name": "green", "share": 0.7, "hex": "#289646"}],
+    }
+    confirmed = client.post(url, {}, format="json").json()
+    assert (confirmed["values"], confirmed["source"]) == (["green"], "merchant")
+    corrected = client.post(url, {"colors": ["Olive"]}, format="json").json()
+    assert (corrected["values"], corrected["source"]) == (["olive"], "merchant")
+    assert client.post(url, {"colors": []}, format="json").status_code == 400
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=stranger).key}")
+    assert client.get(url).status_code == 404

@@ -28,6 +28,7 @@ const el = {
   clearFilters: $("clear-filters"),
   facetCategory: $("facet-category"),
   facetBrand: $("facet-brand"),
+  facetColor: $("facet-color"),
   facetPrice: $("facet-price"),
   priceMin: $("price-min"),
   priceMax: $("price-max"),
@@ -65,6 +66,7 @@ const state = {
   q: "",
   categories: [],
   brands: [],
+  colors: [],
   priceMin: "",
   priceMax: "",
   inStock: false,
@@ -177,7 +179,7 @@ function node(tag, attrs = {}, ...children) {
 }
 
 function activeFilterCount() {
-  return state.categories.length + state.brands.length + (state.priceMin || state.priceMax ? 1 : 0) + (state.inStock ? 1 : 0);
+  return state.categories.length + state.brands.length + state.colors.length + (state.priceMin || state.priceMax ? 1 : 0) + (state.inStock ? 1 : 0);
 }
 
 function hasQuery() {
@@ -193,6 +195,7 @@ function readUrl() {
   state.q = (params.get("q") || "").slice(0, config.maxTextLength);
   state.categories = [...new Set(params.getAll("category").filter(Boolean))];
   state.brands = [...new Set(params.getAll("brand").filter(Boolean))];
+  state.colors = [...new Set(params.getAll("color").filter(Boolean))];
   state.priceMin = cleanPrice(params.get("price_min"));
   state.priceMax = cleanPrice(params.get("price_max"));
   state.inStock = ["1", "true"].includes(params.get("in_stock"));
@@ -214,6 +217,7 @@ function urlFor() {
   if (state.similar) params.set("similar", state.similar);
   for (const value of state.categories) params.append("category", value);
   for (const value of state.brands) params.append("brand", value);
+  for (const value of state.colors) params.append("color", value);
   if (state.priceMin) params.set("price_min", state.priceMin);
   if (state.priceMax) params.set("price_max", state.priceMax);
   if (state.inStock) params.set("in_stock", "1");
@@ -335,6 +339,7 @@ function filtersPayload() {
   const filters = {};
   if (state.categories.length) filters.category = state.categories;
   if (state.brands.length) filters.brand = state.brands;
+  if (state.colors.length) filters.color = state.colors;
   if (state.priceMin) filters.price_min = state.priceMin;
   if (state.priceMax) filters.price_max = state.priceMax;
   if (state.inStock) filters.in_stock = true;
@@ -346,6 +351,7 @@ async function buildRequest(offset) {
     const params = new URLSearchParams({ limit: String(PAGE_SIZE), offset: String(offset) });
     for (const value of state.categories) params.append("category", value);
     for (const value of state.brands) params.append("brand", value);
+    for (const value of state.colors) params.append("color", value);
     if (state.priceMin) params.set("price_min", state.priceMin);
     if (state.priceMax) params.set("price_max", state.priceMax);
     if (state.inStock) params.set("in_stock", "true");
@@ -609,6 +615,7 @@ function restoreFocus(saved) {
 function renderFacets(facets, results) {
   const saved = focusedFilter();
   renderChoiceFacet(el.facetCategory, "category", facets.category || {}, state.categories, titleCase);
+  renderChoiceFacet(el.facetColor, "color", facets.color || {}, state.colors, titleCase, swatch);
   renderChoiceFacet(el.facetBrand, "brand", facets.brand || {}, state.brands, (text) => text);
   const currencies = new Set(results.map((item) => item.currency));
   renderPriceFacet(facets.price || [], currencies.size === 1 ? [...currencies][0] : "");
@@ -617,7 +624,17 @@ function renderFacets(facets, results) {
   restoreFocus(saved);
 }
 
-function renderChoiceFacet(fieldset, name, counts, selected, label) {
+// A colour's swatch. Its colour is set through the CSSOM, which the Content-Security-Policy
+// allows (it refuses style attributes in markup); a name the palette lacks (a colour the
+// merchant typed) gets a neutral pattern instead.
+function swatch(value) {
+  const hex = (config.colorSwatches || {})[value];
+  const chip = node("span", { class: hex ? "swatch" : "swatch swatch-unknown", "aria-hidden": "true" });
+  if (hex && /^#[0-9a-f]{6}$/i.test(hex)) chip.style.backgroundColor = hex;
+  return chip;
+}
+
+function renderChoiceFacet(fieldset, name, counts, selected, label, decorate = null) {
   const entries = Object.entries(counts);
   for (const value of selected) {
     if (!(value in counts)) entries.push([value, 0]);
@@ -630,6 +647,7 @@ function renderChoiceFacet(fieldset, name, counts, selected, label) {
   const options = visible.map(([value, count]) =>
     node("label", { class: "option" },
       node("input", { type: "checkbox", name, value, checked: picked.has(value) }),
+      decorate ? decorate(value) : null,
       node("span", { class: "option-label", text: label(value) }),
       node("span", { class: "count", text: String(count), "aria-label": `${count} products` }),
     ));
@@ -641,7 +659,7 @@ function renderChoiceFacet(fieldset, name, counts, selected, label) {
       expanded ? "Show fewer" : `Show ${hiddenCount} more`);
     more.addEventListener("click", () => {
       if (expanded) expandedFacets.delete(name); else expandedFacets.add(name);
-      renderChoiceFacet(fieldset, name, counts, selected, label);
+      renderChoiceFacet(fieldset, name, counts, selected, label, decorate);
       fieldset.querySelector(".link-btn")?.focus();
     });
     container.append(more);
@@ -762,6 +780,7 @@ function clearPhoto() {
 function clearFilters() {
   state.categories = [];
   state.brands = [];
+  state.colors = [];
   state.priceMin = "";
   state.priceMax = "";
   state.inStock = false;
@@ -836,10 +855,10 @@ el.rerank?.addEventListener("change", () => {
 
 el.filterForm.addEventListener("change", (event) => {
   const input = event.target;
-  if (input.name === "category" || input.name === "brand") {
-    const list = input.name === "category" ? state.categories : state.brands;
-    const next = input.checked ? [...new Set([...list, input.value])] : list.filter((value) => value !== input.value);
-    if (input.name === "category") state.categories = next; else state.brands = next;
+  if (input.name === "category" || input.name === "brand" || input.name === "color") {
+    const key = { category: "categories", brand: "brands", color: "colors" }[input.name];
+    const list = state[key];
+    state[key] = input.checked ? [...new Set([...list, input.value])] : list.filter((value) => value !== input.value);
   } else if (input.name === "price_band") {
     const [min, max] = input.value.split(":");
     state.priceMin = min || "";
