@@ -80,6 +80,10 @@ bench-outbox: $(STAMP) ## What the outbox of index work adds to a merchant write
 bench-understanding: $(STAMP) ## Query understanding at 100k products: vocabulary build, per-query cost by query kind
 	DATABASE_URL=$(TEST_DATABASE_URL) HF_HUB_OFFLINE=1 $(PY) bench/understanding.py
 
+.PHONY: bench-enrichment
+bench-enrichment: $(STAMP) ## Colour accuracy and near-duplicate precision/recall on synthetic sets
+	HF_HUB_OFFLINE=1 $(PY) bench/enrichment.py
+
 bench: bench-indexing bench-vector-index bench-search bench-outbox bench-understanding ## All benchmarks
 
 schemathesis: $(STAMP) ## A longer schemathesis run against the OpenAPI schema

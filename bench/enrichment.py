@@ -136,7 +136,9 @@ def _cluttered(rng: random.Random, pictures: list[bytes]) -> bytes:
     for _ in range(rng.randint(1, 4)):
         picture = Image.open(io.BytesIO(rng.choice(pictures))).convert("RGB")
         side = rng.randint(120, 260)
-        scene.paste(picture.resize((side, side)), (rng.randrange(512 - side), rng.randrange(512 - side)))
+        scene.paste(
+            picture.resize((side, side)), (rng.randrange(512 - side), rng.randrange(512 - side))
+        )
     return _jpeg(scene, 85)
 
 
@@ -215,10 +217,16 @@ def near_duplicates(args) -> None:
             twin = confirm_twin(hashes[position], candidates, max_hash_distance=max_bits)
             if twin is not None:
                 flags[position] = twin.image_id
-        right = sum(1 for p, twin in flags.items() if truth.get(p) == twin or (
-            # a copy flagged against another copy of the same original is right too
-            p in truth and truth.get(twin) == truth[p]
-        ) or (twin in truth and truth[twin] == p))
+        right = sum(
+            1
+            for p, twin in flags.items()
+            if truth.get(p) == twin
+            or (
+                # a copy flagged against another copy of the same original is right too
+                p in truth and truth.get(twin) == truth[p]
+            )
+            or (twin in truth and truth[twin] == p)
+        )
         missed.update(items[order[p]][2] for p in truth if p not in flags)
         precision = right / len(flags) if flags else 1.0
         recall = sum(1 for p in truth if p in flags) / len(truth) if truth else 1.0
@@ -228,8 +236,10 @@ def near_duplicates(args) -> None:
         f"\n## Near-duplicates: {len(distinct)} distinct images ({len(scenes)} cluttered "
         f"photos), {len(copies)} copies ({Counter(k for _, _, k in copies).most_common(4)} ...)"
     )
-    print(f"  model {'random-weight CLIP' if not args.clip_model else args.clip_model}; "
-          f"cosine >= {min_similarity}, hashes <= {max_bits} bits of 128")
+    print(
+        f"  model {'random-weight CLIP' if not args.clip_model else args.clip_model}; "
+        f"cosine >= {min_similarity}, hashes <= {max_bits} bits of 128"
+    )
     missed: Counter = Counter()
     for method in ("hash only", "vectors only", "vectors + hash"):
         precision, recall, flagged = score(method)
@@ -250,8 +260,10 @@ def near_duplicates(args) -> None:
         f"  hash bits copy->original: median {np.median(copy_distances):.0f}, "
         f"95th pct {np.percentile(copy_distances, 95):.0f}, max {max(copy_distances)}"
     )
-    print(f"  cost: encode {encode_ms:.1f} ms/image (the indexing pass pays it already), "
-          f"hash {hash_ms:.2f} ms/image")
+    print(
+        f"  cost: encode {encode_ms:.1f} ms/image (the indexing pass pays it already), "
+        f"hash {hash_ms:.2f} ms/image"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -99,7 +99,7 @@ class ProductColorsSerializer(serializers.Serializer):
     values = serializers.ListField(
         child=serializers.CharField(), help_text="The colours search filters this product by."
     )
-    source = serializers.ChoiceField(
+    source = serializers.ChoiceField(  # type: ignore[assignment]  # a field, not Field.source
         choices=["merchant", "derived", "none"],
         help_text="merchant: typed in attributes.color (wins); derived: from the images.",
     )

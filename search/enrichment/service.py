@@ -48,7 +48,7 @@ def enrich_images(image_ids: Sequence[int], *, index: VectorIndex | None = None)
     colours: dict[int, list[dict]] = {}
     for image in images:
         try:
-            data = catalog_selectors.image_file_reader(name=image.file.name)()
+            data = catalog_selectors.image_file_reader(name=str(image.file.name))()
             colours[image.pk] = [c.as_dict() for c in dominant_colours(data, palette)]
             hashes[image.pk] = perceptual_hash(data)
         except (OSError, ValueError) as exc:  # storage refused, or the bytes do not decode
@@ -133,7 +133,7 @@ def _hash_of(image: ProductImage | None) -> str:
     if image.perceptual_hash:
         return image.perceptual_hash
     try:
-        return perceptual_hash(catalog_selectors.image_file_reader(name=image.file.name)())
+        return perceptual_hash(catalog_selectors.image_file_reader(name=str(image.file.name))())
     except (OSError, ValueError):
         return ""
 
