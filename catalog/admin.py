@@ -185,7 +185,27 @@ class ProductAdmin(MerchantScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # A product belongs to one merchant for life (its SKU, images and points are theirs).
-        return ["merchant", "colours"] if obj is not None else []
+        return ["merchant", "colours", "derived_attribute_values"] if obj is not None else []
+
+    @admin.display(description="Attributes (derived)")
+    def derived_attribute_values(self, product: Product) -> str:
+        found = selectors.product_attribute_values(product=product)
+        if not found:
+            return "-"
+        return format_html_join(
+            format_html("<br>"),
+            "{}: {} ({})",
+            (
+                (
+                    name,
+                    ", ".join(item["values"]) or "unsure",
+                    "typed by the merchant"
+                    if item["source"] == "merchant"
+                    else f"confidence {item['derived'].get('confidence') or 0:.2f}",
+                )
+                for name, item in found.items()
+            ),
+        )
 
     @admin.display(description="Colours")
     def colours(self, product: Product) -> str:

@@ -123,6 +123,13 @@ class ProductOutputSerializer(serializers.ModelSerializer):
     )
     image_count = serializers.IntegerField(read_only=True, default=0)
     colors = serializers.SerializerMethodField()
+    derived_attributes = serializers.SerializerMethodField(
+        help_text=(
+            "Per zero-shot attribute: the values search filters by, their source (merchant or "
+            "derived) and what was derived with its confidence. Type a value in `attributes` "
+            "under the same name to correct one."
+        )
+    )
 
     class Meta:
         model = Product
@@ -143,9 +150,16 @@ class ProductOutputSerializer(serializers.ModelSerializer):
             "is_active",
             "image_count",
             "colors",
+            "derived_attributes",
             "created_at",
             "updated_at",
         ]
+
+    @extend_schema_field(
+        serializers.DictField(child=serializers.DictField(), help_text="name -> values, source")
+    )
+    def get_derived_attributes(self, product: Product) -> dict:
+        return selectors.product_attribute_values(product=product)
 
     @extend_schema_field(ProductColorsSerializer)
     def get_colors(self, product: Product) -> dict:

@@ -88,6 +88,9 @@ class Product(TimestampedModel):
     # Colours derived from the product's images (search/enrichment): [{"name", "share", "hex"}],
     # largest first. A colour the merchant typed in `attributes` wins over these.
     derived_colors = models.JSONField(default=list, blank=True)
+    # Zero-shot attributes scored from the stored image vectors (search/enrichment):
+    # {name: {"value": str or null (below its threshold), "confidence": float}}.
+    derived_attributes = models.JSONField(default=dict, blank=True)
     # Identifiers as search compares them, kept by the database itself so that every writer
     # (services, admin, bulk updates) leaves them right; indexed for exact and prefix lookups.
     sku_key = models.GeneratedField(

@@ -286,6 +286,25 @@ def product_colors(*, product: Product) -> dict[str, Any]:
     return {"values": [], "source": "none", "derived": derived}
 
 
+def product_attribute_values(*, product: Product) -> dict[str, dict[str, Any]]:
+    """Per derived attribute: the values search filters by and where they come from. What the
+    merchant typed under the same name (or with underscores) wins; a derived value below its
+    threshold counts for nothing."""
+    typed_attributes = product.attributes if isinstance(product.attributes, dict) else {}
+    out: dict[str, dict[str, Any]] = {}
+    for name, derived in sorted((product.derived_attributes or {}).items()):
+        typed = typed_attributes.get(name, typed_attributes.get(name.replace(" ", "_")))
+        typed_values = typed if isinstance(typed, (list, tuple)) else [typed]
+        cleaned = [str(v).strip().lower() for v in typed_values if isinstance(v, str) and v.strip()]
+        if cleaned:
+            out[name] = {"values": cleaned, "source": "merchant", "derived": derived}
+        elif isinstance(derived, dict) and derived.get("value"):
+            out[name] = {"values": [derived["value"]], "source": "derived", "derived": derived}
+        else:
+            out[name] = {"values": [], "source": "none", "derived": derived}
+    return out
+
+
 def product_images_for_enrichment(*, image_ids: Sequence[int]) -> list[ProductImage]:
     return list(
         ProductImage.objects.filter(pk__in=list(image_ids), status=ProductImage.Status.INDEXED)

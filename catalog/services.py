@@ -350,6 +350,18 @@ def product_set_derived_colors(*, product_id: int, colors: list[dict]) -> bool:
     return True
 
 
+@transaction.atomic
+def product_set_derived_attributes(*, product_id: int, attributes: dict[str, dict]) -> bool:
+    """Store a product's zero-shot attributes; the index hears of it when they changed."""
+    product = Product.objects.select_for_update().filter(pk=product_id).first()
+    if product is None or product.derived_attributes == attributes:
+        return False
+    product.derived_attributes = attributes
+    product.save(update_fields=["derived_attributes", "updated_at"])
+    _announce_product_change(product, {"derived_attributes"})
+    return True
+
+
 def product_colors_confirm(*, product: Product, colors: list[str] | None = None) -> Product:
     """The merchant confirms the derived colours (``colors`` None) or corrects them: either
     way they become the product's typed colour, which wins over derived ones from then on."""

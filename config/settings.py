@@ -389,6 +389,10 @@ ENRICHMENT_COLOR_MIN_SHARE = env.float("ENRICHMENT_COLOR_MIN_SHARE", default=0.1
 # dHash) at most this many bits apart of 128; bench/enrichment.py measures precision, recall.
 ENRICHMENT_DUPLICATE_MIN_SIMILARITY = env.float("ENRICHMENT_DUPLICATE_MIN_SIMILARITY", default=0.85)
 ENRICHMENT_DUPLICATE_MAX_HASH_BITS = env.int("ENRICHMENT_DUPLICATE_MAX_HASH_BITS", default=28)
+# Zero-shot attributes (pattern, material, style...) scored with CLIP prompts against the stored
+# image vectors; vocabularies and thresholds per category in a JSON file (empty: bundled).
+ENRICHMENT_ATTRIBUTES_ENABLED = env.bool("ENRICHMENT_ATTRIBUTES_ENABLED", default=True)
+ENRICHMENT_ATTRIBUTES_FILE = env.str("ENRICHMENT_ATTRIBUTES_FILE", default="")
 # Beat: indexed images not enriched yet (a lost task, a restart) are picked up this often.
 ENRICHMENT_SWEEP_INTERVAL_SECONDS = env.int("ENRICHMENT_SWEEP_INTERVAL_SECONDS", default=300)
 # Diversity (`diversity` in a search): how many top results MMR re-orders at least.

@@ -33,6 +33,14 @@ class FiltersSerializer(serializers.Serializer):
             "else the colours derived from the product's images (the palette's names)."
         ),
     )
+    attributes = serializers.DictField(
+        child=serializers.ListField(child=PlainTextField(max_length=60), max_length=20),
+        required=False,
+        help_text=(
+            'Derived attributes, e.g. {"pattern": ["striped"]}: any of the values of each '
+            "attribute named (the merchant's value where one was typed)."
+        ),
+    )
     price_min = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=0, required=False
     )
@@ -212,6 +220,10 @@ class FacetsSerializer(serializers.Serializer):
     category = serializers.DictField(child=serializers.IntegerField())
     brand = serializers.DictField(child=serializers.IntegerField())
     color = serializers.DictField(child=serializers.IntegerField())
+    attributes = serializers.DictField(
+        child=serializers.DictField(child=serializers.IntegerField()),
+        help_text="Per derived attribute, products per value.",
+    )
     price = PriceBandSerializer(many=True)
 
 
@@ -263,6 +275,11 @@ def filter_from(data: dict) -> SearchFilter:
         brands=tuple(data.get("brand") or ()),
         merchant=data.get("merchant") or None,
         colors=tuple(dict.fromkeys(c.strip().lower() for c in data.get("color") or ())),
+        attributes=tuple(
+            (name.strip().lower(), tuple(v.strip().lower() for v in values))
+            for name, values in sorted((data.get("attributes") or {}).items())
+            if values
+        ),
         price_min=float(data["price_min"]) if data.get("price_min") is not None else None,
         price_max=float(data["price_max"]) if data.get("price_max") is not None else None,
         in_stock=data.get("in_stock"),

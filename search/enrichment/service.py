@@ -8,11 +8,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.conf import settings
 
 from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
 from catalog.models import ProductImage
+from search.encoding.base import ModelUnavailable
+from search.enrichment.attributes import PROMPTS, get_vocabularies, score_attributes
 from search.enrichment.colors import dominant_colours, product_colours
 from search.enrichment.duplicates import (
     confirm_twin,
@@ -21,7 +24,8 @@ from search.enrichment.duplicates import (
     twin_candidates,
 )
 from search.enrichment.palette import get_palette
-from search.index.generations import images_alias, resolve
+from search.index.generations import images_alias, live_image_encoder_if_any, resolve
+from search.models import ImageEmbedding
 from search.vector_index import get_vector_index
 from search.vector_index.base import VectorIndex
 
@@ -72,7 +76,44 @@ def enrich_images(image_ids: Sequence[int], *, index: VectorIndex | None = None)
             report.duplicates[image.pk] = twin[0]
     for product_id in sorted(report.products):
         refresh_product_colors(product_id=product_id)
+    if settings.ENRICHMENT_ATTRIBUTES_ENABLED and report.products:
+        try:
+            refresh_product_attributes(product_ids=sorted(report.products), index=index)
+        except ModelUnavailable as exc:
+            logger.info("zero-shot attributes skipped, CLIP unavailable: %s", exc)
     return report
+
+
+def refresh_product_attributes(
+    *, product_ids: Sequence[int], index: VectorIndex | None = None
+) -> int:
+    """Score the products' category vocabularies against their stored image vectors (the
+    live model's) and store what reaches each threshold. Returns how many changed."""
+    collection, encoder = live_image_encoder_if_any(index or get_vector_index())
+    if collection is None:
+        return 0
+    model_key = collection[len(images_alias()) + 1 :]
+    vocabularies = get_vocabularies()
+    changed = 0
+    for product in catalog_selectors.products_for_indexing(product_ids=product_ids):
+        attributes = vocabularies.for_category(product.category)
+        if not attributes:
+            continue
+        rows = ImageEmbedding.objects.filter(image__product_id=product.pk, model_key=model_key)
+        vectors = [row.as_array() for row in rows]
+        if not vectors:
+            continue
+        prompts = PROMPTS.vectors(encoder, [p for a in attributes for p in a.prompts])
+        found = score_attributes(np.stack(vectors), attributes, prompts)
+        # Every attribute scored is named, a value below its threshold as null: the merchant's
+        # own value for it then still becomes a filter.
+        derived = {
+            a.name: found.get(a.name, {"value": None, "confidence": None}) for a in attributes
+        }
+        changed += catalog_services.product_set_derived_attributes(
+            product_id=product.pk, attributes=derived
+        )
+    return changed
 
 
 def refresh_product_colors(*, product_id: int) -> bool:

@@ -28,7 +28,7 @@ def totals_and_facets(collection: str | None, search_filter: SearchFilter) -> tu
     """Totals and facets depend on the filters only, not on the words or the photo: shoppers
     paging or refining a query reuse them for a few seconds (bench/search.md: 13-18 ms each)."""
     if collection is None:
-        return 0, {"category": {}, "brand": {}, "color": {}, "price": []}
+        return 0, {"category": {}, "brand": {}, "color": {}, "attributes": {}, "price": []}
     key = (collection, search_filter)
     cached = _facets_cache.get(key)
     now = time.monotonic()
@@ -49,9 +49,20 @@ def _count_totals_and_facets(collection: str, search_filter: SearchFilter) -> tu
         "category": index.facets(collection, "category", search_filter),
         "brand": index.facets(collection, "brand", search_filter),
         "color": index.facets(collection, "color", search_filter),
+        "attributes": attribute_facets(index.facets(collection, "attrs", search_filter, 200)),
         "price": price_bands(index, collection, search_filter),
     }
     return total, facets
+
+
+def attribute_facets(terms: dict[str, int]) -> dict[str, dict[str, int]]:
+    """``{"pattern:striped": 3}`` as ``{"pattern": {"striped": 3}}``."""
+    grouped: dict[str, dict[str, int]] = {}
+    for term, count in terms.items():
+        name, _, value = term.partition(":")
+        if value:
+            grouped.setdefault(name, {})[value] = count
+    return grouped
 
 
 def price_bands(index: VectorIndex, collection: str, search_filter: SearchFilter) -> list[dict]:

@@ -1,10 +1,10 @@
 """Catalogue enrichment from images: colours from pixels, colour filters and facets in search
 (merchant's colour wins), near-duplicate flags and their admin review."""
 
-import io
+import json
 
 import pytest
-from PIL import Image, ImageEnhance
+from PIL import Image
 from rest_framework.test import APIClient
 
 from catalog import selectors, services
@@ -16,7 +16,7 @@ from search.enrichment.palette import load_palette
 from search.enrichment.service import enrich_images
 from search.index import outbox
 from search.index import sync as indexing
-from tests.factories import merchant_with_owner
+from tests.factories import merchant_with_owner, recoloured_copy
 
 PALETTE = load_palette()
 
@@ -47,6 +47,26 @@ def test_a_product_filling_a_textured_frame_is_named_not_its_backdrop(colour, ex
     assert [c.name for c in dominant_colours(image, PALETTE)] == [expected]
 
 
+def test_zero_shot_attributes_keep_a_clear_value_and_drop_an_unsure_one():
+    import numpy as np
+
+    from search.enrichment.attributes import load_vocabularies, score_attributes
+
+    vocabularies = load_vocabularies()
+    attributes = vocabularies.for_category("dresses")
+    assert {a.name for a in attributes} == {"pattern", "sleeve length", "length"}
+    assert "pattern" not in {a.name for a in vocabularies.for_category("chairs")}
+    # Orthogonal prompt vectors: an image on one prompt is sure, one between all is not.
+    every = [prompt for attribute in attributes for prompt in attribute.prompts]
+    prompts = dict(zip(every, np.eye(len(every)), strict=True))
+    pattern = next(a for a in attributes if a.name == "pattern")
+    striped = prompts[pattern.prompts[pattern.values.index("striped")]]
+    unsure = np.mean([prompts[p] for p in pattern.prompts], axis=0)
+    clear = score_attributes(striped[None, :], [pattern], prompts)
+    assert clear["pattern"]["value"] == "striped" and clear["pattern"]["confidence"] > 0.9
+    assert score_attributes((unsure / np.linalg.norm(unsure))[None, :], [pattern], prompts) == {}
+
+
 def test_product_colours_average_the_images_and_drop_small_shares():
     per_image = [
         [{"name": "red", "share": 0.8, "hex": "#c81e28"}, {"name": "white", "share": 0.2}],
@@ -70,14 +90,28 @@ def test_the_merchants_colour_wins_over_the_derived_one(db):
 
 
 @pytest.fixture
-def coloured_catalogue(db, clip_settings, vector_backend, settings):
+def coloured_catalogue(db, clip_settings, vector_backend, settings, tmp_path):
     settings.SEARCH_EXACT = True
+    # The tiny random CLIP is sure of nothing: a vocabulary with threshold 0 keeps each
+    # product's best value, so the derived path is exercised (calibration is the file's job).
+    vocabulary = tmp_path / "attributes.json"
+    vocabulary.write_text(
+        json.dumps(
+            {
+                "default": {"pattern": {"values": ["plain", "striped", "floral"], "threshold": 0}},
+                "categories": {"lamps": {"pattern": None}},
+            }
+        )
+    )
+    settings.ENRICHMENT_ATTRIBUTES_FILE = str(vocabulary)
     merchant, _ = merchant_with_owner(name="Palette")
     samples = sample_products(20, seed=4, colours=SWATCH_COLOURS)
     products = []
     for number, sample in enumerate(samples):
         # Thin metadata: no colour typed, except a few where the merchant's word must win.
         typed = {"color": "Teal"} if number % 7 == 3 else {}
+        if number % 5 == 1:
+            typed["pattern"] = "Striped"  # the merchant's word wins over the derived pattern
         sample = type(sample)(**{**sample.__dict__, "attributes": typed})
         products.append(
             create_sample_product(
@@ -135,6 +169,32 @@ def test_colour_filter_returns_exactly_the_matching_products(coloured_catalogue)
     )
     assert corrected.pk in {r["product_id"] for r in response.json()["results"]}
 
+    # Zero-shot attributes: the filter returns exactly the products whose value (the merchant's,
+    # else the derived one) matches, and the facet counts them.
+    for product in coloured_catalogue:
+        product.refresh_from_db()
+    values = {
+        p.pk: selectors.product_attribute_values(product=p).get("pattern", {}).get("values", [])
+        for p in coloured_catalogue
+    }
+    derived = sorted({v for names in values.values() for v in names} - {"striped"})
+    assert derived, "the tiny CLIP derived no pattern at all: the derived path went untested"
+    for chosen in (["striped"], derived[:1], ["striped", derived[0]]):
+        expected = {pk for pk, names in values.items() if set(names) & set(chosen)}
+        body = client.post(
+            "/api/v1/search/",
+            {"text": "product", "filters": {"attributes": {"pattern": chosen}}, "limit": 50},
+            format="json",
+        ).json()
+        assert {r["product_id"] for r in body["results"]} <= expected
+        assert body["total"] == len(expected)
+    facets = client.post("/api/v1/search/", {"text": "product", "limit": 1}, format="json").json()
+    pattern_counts: dict[str, int] = {}
+    for names in values.values():
+        for name in names:
+            pattern_counts[name] = pattern_counts.get(name, 0) + 1
+    assert facets["facets"]["attributes"].get("pattern", {}) == pattern_counts
+
     # Diversity re-orders the page, never changes which products match.
     plain, diverse = (
         client.post(
@@ -156,16 +216,6 @@ def test_an_unknown_filter_value_type_is_a_400_naming_the_field(db):
 
 
 # --- Near-duplicates ----------------------------------------------------------------------------
-
-
-def recoloured_copy(data: bytes) -> bytes:
-    image = Image.open(io.BytesIO(data)).convert("RGB")
-    width, height = image.size
-    image = image.crop((4, 3, width - 3, height - 4)).resize((width * 3 // 4, height * 3 // 4))
-    image = ImageEnhance.Color(image).enhance(1.4)
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=70)
-    return out.getvalue()
 
 
 def test_a_near_duplicate_upload_is_flagged_with_its_twin_and_listed_for_review(
@@ -192,6 +242,11 @@ def test_a_near_duplicate_upload_is_flagged_with_its_twin_and_listed_for_review(
     assert [(o.pk, [d.pk for d in dupes]) for o, dupes in groups] == [
         (original_image.pk, [copy_image.pk])
     ]
+    api = APIClient()
+    api.force_authenticate(owner)
+    shown = api.get(f"/api/v1/merchant/products/{copy.pk}/images/").json()[0]
+    assert (shown["duplicate_of"], shown["duplicate_dismissed"]) == (original_image.pk, False)
+    assert shown["colors"] and shown["colors"][0]["name"] == first.colour
     client.force_login(owner)
     page = client.get("/admin/catalog/productimage/near-duplicates/")
     assert page.status_code == 200
