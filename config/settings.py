@@ -393,6 +393,9 @@ ENRICHMENT_DUPLICATE_MAX_HASH_BITS = env.int("ENRICHMENT_DUPLICATE_MAX_HASH_BITS
 # image vectors; vocabularies and thresholds per category in a JSON file (empty: bundled).
 ENRICHMENT_ATTRIBUTES_ENABLED = env.bool("ENRICHMENT_ATTRIBUTES_ENABLED", default=True)
 ENRICHMENT_ATTRIBUTES_FILE = env.str("ENRICHMENT_ATTRIBUTES_FILE", default="")
+# AI-written drafts of title, description and attributes (the re-ranking endpoint's model):
+# how long a draft may take.
+ENRICHMENT_DRAFT_TIMEOUT_MS = env.int("ENRICHMENT_DRAFT_TIMEOUT_MS", default=20000)
 # Beat: indexed images not enriched yet (a lost task, a restart) are picked up this often.
 ENRICHMENT_SWEEP_INTERVAL_SECONDS = env.int("ENRICHMENT_SWEEP_INTERVAL_SECONDS", default=300)
 # Diversity (`diversity` in a search): how many top results MMR re-orders at least.
