@@ -3,7 +3,7 @@ product's title, description and attributes from its images. The draft is return
 applied: the merchant accepts or edits it with the product's own PATCH."""
 
 from django.http import Http404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import APIException
 from rest_framework.permissions import IsAuthenticated
@@ -21,6 +21,10 @@ class DraftOutputSerializer(serializers.Serializer):
     description = serializers.CharField(allow_blank=True)
     attributes = serializers.DictField(child=serializers.CharField())
     model = serializers.CharField(help_text="The model that wrote the draft.")
+
+
+class DraftErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong, in words a person can act on.")
 
 
 class _ModelUnavailable(APIException):
@@ -45,7 +49,11 @@ class MerchantProductDraftApi(APIView):
     @extend_schema(
         operation_id="merchant_product_draft",
         request=None,
-        responses={200: DraftOutputSerializer},
+        responses={
+            200: DraftOutputSerializer,
+            502: OpenApiResponse(DraftErrorSerializer, description="The answer was unusable."),
+            504: OpenApiResponse(DraftErrorSerializer, description="No answer in time."),
+        },
         description=(
             "Draft a title, description and attributes from the product's images with the "
             "configured vision-language model (RERANK_API_BASE, RERANK_MODEL). Nothing is "

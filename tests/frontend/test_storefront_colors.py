@@ -29,7 +29,8 @@ def coloured_shop(module_clip):
                 **sample.__dict__,
                 "title": f"{sample.brand} {sample.category.rstrip('s')} {number}",
                 "description": "",
-                "attributes": {},
+                # A pattern the merchant typed: a filter beside the derived attributes.
+                "attributes": {"pattern": "striped"} if number % 4 == 0 else {},
             }
         )
         products.append(
@@ -65,6 +66,8 @@ def test_colour_swatches_narrow_the_results(coloured_shop, page, phone_page, scr
     facet = page.locator("#facet-color")
     expect(facet).to_be_visible()
     expect(facet.locator(".swatch")).to_have_count(min(len(counts), 8))
+    striped = page.locator("fieldset[data-attribute='pattern'] input[value='pattern:striped']")
+    expect(striped).to_be_attached()
     screenshot(page, "colours-desktop-facet")
     facet.locator(f"input[value='{wanted}']").check()
     expect(page).to_have_url(re.compile(f"color={wanted}"))

@@ -317,3 +317,26 @@ def test_merchant_sees_confirms_and_corrects_derived_colours(db):
     assert client.post(url, {"colors": []}, format="json").status_code == 400
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=stranger).key}")
     assert client.get(url).status_code == 404
+
+
+# --- Backfill -----------------------------------------------------------------------------------
+
+
+def test_the_backfill_enriches_in_batches_and_a_second_run_finds_nothing_left(db, clip_settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    merchant, _ = merchant_with_owner(name="Backfill")
+    for sample in sample_products(3, seed=5, colours=SWATCH_COLOURS):
+        create_sample_product(merchant, sample, image_size=96)
+    image_ids = list(ProductImage.objects.order_by("id").values_list("id", flat=True))
+    indexing.index_images(image_ids)
+    first, again = StringIO(), StringIO()
+
+    call_command("enrich_catalog", "--batch-size", "2", "--no-progress", stdout=first)
+    call_command("enrich_catalog", "--no-progress", stdout=again)
+
+    assert first.getvalue().startswith(f"enriched {len(image_ids)} image(s)")
+    assert again.getvalue().startswith("enriched 0 image(s)")
+    assert not ProductImage.objects.filter(enriched_at__isnull=True).exists()

@@ -29,6 +29,7 @@ const el = {
   facetCategory: $("facet-category"),
   facetBrand: $("facet-brand"),
   facetColor: $("facet-color"),
+  facetAttributes: $("facet-attributes"),
   facetPrice: $("facet-price"),
   priceMin: $("price-min"),
   priceMax: $("price-max"),
@@ -67,6 +68,7 @@ const state = {
   categories: [],
   brands: [],
   colors: [],
+  attrs: [], // "name:value" terms of derived attributes (pattern, material...)
   priceMin: "",
   priceMax: "",
   inStock: false,
@@ -179,7 +181,7 @@ function node(tag, attrs = {}, ...children) {
 }
 
 function activeFilterCount() {
-  return state.categories.length + state.brands.length + state.colors.length + (state.priceMin || state.priceMax ? 1 : 0) + (state.inStock ? 1 : 0);
+  return state.categories.length + state.brands.length + state.colors.length + state.attrs.length + (state.priceMin || state.priceMax ? 1 : 0) + (state.inStock ? 1 : 0);
 }
 
 function hasQuery() {
@@ -196,6 +198,7 @@ function readUrl() {
   state.categories = [...new Set(params.getAll("category").filter(Boolean))];
   state.brands = [...new Set(params.getAll("brand").filter(Boolean))];
   state.colors = [...new Set(params.getAll("color").filter(Boolean))];
+  state.attrs = [...new Set(params.getAll("attr").filter((term) => /^[^:]+:.+$/.test(term)))];
   state.priceMin = cleanPrice(params.get("price_min"));
   state.priceMax = cleanPrice(params.get("price_max"));
   state.inStock = ["1", "true"].includes(params.get("in_stock"));
@@ -218,6 +221,7 @@ function urlFor() {
   for (const value of state.categories) params.append("category", value);
   for (const value of state.brands) params.append("brand", value);
   for (const value of state.colors) params.append("color", value);
+  for (const term of state.attrs) params.append("attr", term);
   if (state.priceMin) params.set("price_min", state.priceMin);
   if (state.priceMax) params.set("price_max", state.priceMax);
   if (state.inStock) params.set("in_stock", "1");
@@ -340,6 +344,7 @@ function filtersPayload() {
   if (state.categories.length) filters.category = state.categories;
   if (state.brands.length) filters.brand = state.brands;
   if (state.colors.length) filters.color = state.colors;
+  if (state.attrs.length) filters.attributes = attributeFilters();
   if (state.priceMin) filters.price_min = state.priceMin;
   if (state.priceMax) filters.price_max = state.priceMax;
   if (state.inStock) filters.in_stock = true;
@@ -616,12 +621,40 @@ function renderFacets(facets, results) {
   const saved = focusedFilter();
   renderChoiceFacet(el.facetCategory, "category", facets.category || {}, state.categories, titleCase);
   renderChoiceFacet(el.facetColor, "color", facets.color || {}, state.colors, titleCase, swatch);
+  renderAttributeFacets(facets.attributes || {});
   renderChoiceFacet(el.facetBrand, "brand", facets.brand || {}, state.brands, (text) => text);
   const currencies = new Set(results.map((item) => item.currency));
   renderPriceFacet(facets.price || [], currencies.size === 1 ? [...currencies][0] : "");
   facetsShown = true;
   updateFilterCount();
   restoreFocus(saved);
+}
+
+function attributeFilters() {
+  const grouped = {};
+  for (const term of state.attrs) {
+    const at = term.indexOf(":");
+    (grouped[term.slice(0, at)] ||= []).push(term.slice(at + 1));
+  }
+  return grouped;
+}
+
+// One fieldset per derived attribute the results have (pattern, material, style...); values
+// are "name:value" terms so that one input name serves them all.
+function renderAttributeFacets(attributes) {
+  const names = Object.keys(attributes).sort();
+  const picked = attributeFilters();
+  for (const name of Object.keys(picked)) if (!names.includes(name)) names.push(name);
+  const fieldsets = names.map((name) => {
+    const fieldset = node("fieldset", { class: "facet", "data-attribute": name },
+      node("legend", { text: titleCase(name) }), node("div", { class: "options" }));
+    const counts = Object.fromEntries(
+      Object.entries(attributes[name] || {}).map(([value, count]) => [`${name}:${value}`, count]));
+    const selected = state.attrs.filter((term) => term.startsWith(`${name}:`));
+    renderChoiceFacet(fieldset, "attr", counts, selected, (term) => titleCase(term.slice(name.length + 1)));
+    return fieldset;
+  });
+  el.facetAttributes.replaceChildren(...fieldsets);
 }
 
 // A colour's swatch. Its colour is set through the CSSOM, which the Content-Security-Policy
@@ -781,6 +814,7 @@ function clearFilters() {
   state.categories = [];
   state.brands = [];
   state.colors = [];
+  state.attrs = [];
   state.priceMin = "";
   state.priceMax = "";
   state.inStock = false;
@@ -855,8 +889,8 @@ el.rerank?.addEventListener("change", () => {
 
 el.filterForm.addEventListener("change", (event) => {
   const input = event.target;
-  if (input.name === "category" || input.name === "brand" || input.name === "color") {
-    const key = { category: "categories", brand: "brands", color: "colors" }[input.name];
+  if (["category", "brand", "color", "attr"].includes(input.name)) {
+    const key = { category: "categories", brand: "brands", color: "colors", attr: "attrs" }[input.name];
     const list = state[key];
     state[key] = input.checked ? [...new Set([...list, input.value])] : list.filter((value) => value !== input.value);
   } else if (input.name === "price_band") {
