@@ -339,26 +339,25 @@ def product_image_record_enrichment(
 
 
 @transaction.atomic
-def product_set_derived_colors(*, product_id: int, colors: list[dict]) -> bool:
-    """Store a product's derived colours; the index hears of it when they changed."""
+def product_set_derived(
+    *, product_id: int, colors: list[dict], attributes: dict[str, dict] | None = None
+) -> bool:
+    """Store a product's derived colours (and attributes, when given) in one write; the index
+    hears of it when they changed."""
     product = Product.objects.select_for_update().filter(pk=product_id).first()
-    if product is None or product.derived_colors == colors:
+    if product is None:
         return False
-    product.derived_colors = colors
-    product.save(update_fields=["derived_colors", "updated_at"])
-    _announce_product_change(product, {"derived_colors"})
-    return True
-
-
-@transaction.atomic
-def product_set_derived_attributes(*, product_id: int, attributes: dict[str, dict]) -> bool:
-    """Store a product's zero-shot attributes; the index hears of it when they changed."""
-    product = Product.objects.select_for_update().filter(pk=product_id).first()
-    if product is None or product.derived_attributes == attributes:
+    changed = set()
+    if product.derived_colors != colors:
+        product.derived_colors = colors
+        changed.add("derived_colors")
+    if attributes is not None and product.derived_attributes != attributes:
+        product.derived_attributes = attributes
+        changed.add("derived_attributes")
+    if not changed:
         return False
-    product.derived_attributes = attributes
-    product.save(update_fields=["derived_attributes", "updated_at"])
-    _announce_product_change(product, {"derived_attributes"})
+    product.save(update_fields=[*sorted(changed), "updated_at"])
+    _announce_product_change(product, changed)
     return True
 
 

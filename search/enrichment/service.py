@@ -74,27 +74,29 @@ def enrich_images(image_ids: Sequence[int], *, index: VectorIndex | None = None)
         report.products.add(image.product_id)
         if twin:
             report.duplicates[image.pk] = twin[0]
-    for product_id in sorted(report.products):
-        refresh_product_colors(product_id=product_id)
+    attributes: dict[int, dict[str, dict]] = {}
     if settings.ENRICHMENT_ATTRIBUTES_ENABLED and report.products:
         try:
-            refresh_product_attributes(product_ids=sorted(report.products), index=index)
+            attributes = product_attributes(product_ids=sorted(report.products), index=index)
         except ModelUnavailable as exc:
             logger.info("zero-shot attributes skipped, CLIP unavailable: %s", exc)
+    # One write per product for colours and attributes together: one change for the index.
+    for product_id in sorted(report.products):
+        refresh_product_colors(product_id=product_id, attributes=attributes.get(product_id))
     return report
 
 
-def refresh_product_attributes(
+def product_attributes(
     *, product_ids: Sequence[int], index: VectorIndex | None = None
-) -> int:
+) -> dict[int, dict[str, dict]]:
     """Score the products' category vocabularies against their stored image vectors (the
-    live model's) and store what reaches each threshold. Returns how many changed."""
+    live model's): per product, each attribute's best value when it reaches its threshold."""
     collection, encoder = live_image_encoder_if_any(index or get_vector_index())
     if collection is None:
-        return 0
+        return {}
     model_key = collection[len(images_alias()) + 1 :]
     vocabularies = get_vocabularies()
-    changed = 0
+    out: dict[int, dict[str, dict]] = {}
     for product in catalog_selectors.products_for_indexing(product_ids=product_ids):
         attributes = vocabularies.for_category(product.category)
         if not attributes:
@@ -107,20 +109,20 @@ def refresh_product_attributes(
         found = score_attributes(np.stack(vectors), attributes, prompts)
         # Every attribute scored is named, a value below its threshold as null: the merchant's
         # own value for it then still becomes a filter.
-        derived = {
+        out[product.pk] = {
             a.name: found.get(a.name, {"value": None, "confidence": None}) for a in attributes
         }
-        changed += catalog_services.product_set_derived_attributes(
-            product_id=product.pk, attributes=derived
-        )
-    return changed
+    return out
 
 
-def refresh_product_colors(*, product_id: int) -> bool:
-    """Aggregate the product's image colours into its derived colours (True when changed)."""
+def refresh_product_colors(*, product_id: int, attributes: dict[str, dict] | None = None) -> bool:
+    """Aggregate the product's image colours into its derived colours, and store its derived
+    attributes when given (True when anything changed)."""
     per_image = catalog_selectors.product_image_colors_of(product_id=product_id)
     colors = product_colours(per_image, min_share=settings.ENRICHMENT_COLOR_MIN_SHARE)
-    return catalog_services.product_set_derived_colors(product_id=product_id, colors=colors)
+    return catalog_services.product_set_derived(
+        product_id=product_id, colors=colors, attributes=attributes
+    )
 
 
 def _find_twins(

@@ -80,7 +80,7 @@ def test_the_merchants_colour_wins_over_the_derived_one(db):
     product = services.product_create(
         merchant=merchant, sku="C-1", title="Coat", price="10", attributes={"colour": "Burgundy"}
     )
-    services.product_set_derived_colors(product_id=product.pk, colors=[{"name": "red", "share": 1}])
+    services.product_set_derived(product_id=product.pk, colors=[{"name": "red", "share": 1}])
     product.refresh_from_db()
     assert selectors.product_colors(product=product)["values"] == ["burgundy"]
     assert selectors.product_colors(product=product)["source"] == "merchant"
@@ -296,7 +296,7 @@ def test_merchant_sees_confirms_and_corrects_derived_colours(db):
 
     merchant, owner = merchant_with_owner(name="Own")
     product = services.product_create(merchant=merchant, sku="A-1", title="Bag", price="20")
-    services.product_set_derived_colors(
+    services.product_set_derived(
         product_id=product.pk, colors=[{"name": "green", "share": 0.7, "hex": "#289646"}]
     )
     stranger = merchant_with_owner(name="Other")[1]
