@@ -39,7 +39,9 @@ def coloured_shop(module_clip):
             )
         )
     # The same photo again under another SKU, re-encoded smaller: a near-duplicate to review.
-    copy = services.product_create(merchant=merchant, sku="COPY-0", title="Copy", price="9.00")
+    copy = services.product_create(
+        merchant=merchant, sku="COPY-0", title="Copy", price="9.00", category="jackets"
+    )
     services.product_image_create(product=copy, data=recoloured_copy(first_photo(products[0])))
     assert set(ProductImage.objects.values_list("status", flat=True)) == {"indexed"}
     return products, owner
