@@ -4,7 +4,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.html import format_html
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from catalog import selectors, services
 from catalog.intake import ImageRejected, read_upload
@@ -77,9 +80,13 @@ class ProductImageInline(admin.TabularInline):
         "height",
         "model_revision",
         "indexed_at",
+        "colour_chips",
+        "duplicate_link",
     ]
     readonly_fields = [
         "preview",
+        "colour_chips",
+        "duplicate_link",
         "status",
         "failure_reason",
         "width",
@@ -103,6 +110,42 @@ class ProductImageInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False  # images come in through "Add images", which validates them
+
+    @admin.display(description="Colours (derived)")
+    def colour_chips(self, image: ProductImage) -> str:
+        return colour_chips(image.colors)
+
+    @admin.display(description="Near-duplicate of")
+    def duplicate_link(self, image: ProductImage) -> str:
+        return duplicate_link(image)
+
+
+def colour_chips(colours: list[dict]) -> str:
+    """Derived colours as swatches with their shares. SVG fills, not style attributes: the
+    Content-Security-Policy allows no inline style."""
+    if not colours:
+        return "-"
+    return format_html_join(
+        " ",
+        '<span class="colour-chip"><svg width="12" height="12" aria-hidden="true">'
+        '<rect width="12" height="12" rx="2" fill="{}" stroke="#888"/></svg> {} {}%</span>',
+        (
+            (c.get("hex") or "#ffffff", c.get("name", "?"), round(100 * float(c.get("share", 0))))
+            for c in colours
+        ),
+    )
+
+
+def duplicate_link(image: ProductImage) -> str:
+    if image.duplicate_of_id is None:
+        return "-"
+    state = " (dismissed)" if image.duplicate_dismissed else ""
+    return format_html(
+        '<a href="{}">image {}</a>{}',
+        reverse("admin:catalog_productimage_change", args=[image.duplicate_of_id]),
+        image.duplicate_of_id,
+        state,
+    )
 
 
 class MerchantScopedAdmin(admin.ModelAdmin):
@@ -138,11 +181,63 @@ class ProductAdmin(MerchantScopedAdmin):
     list_filter = ["is_active", "in_stock", "category", "brand"]
     search_fields = ["title", "sku", "gtin", "mpn", "brand"]
     list_select_related = ["merchant"]
-    actions = ["reindex_selected"]
+    actions = ["reindex_selected", "confirm_derived_colours"]
 
     def get_readonly_fields(self, request, obj=None):
         # A product belongs to one merchant for life (its SKU, images and points are theirs).
-        return ["merchant"] if obj is not None else []
+        return ["merchant", "colours", "derived_attribute_values"] if obj is not None else []
+
+    @admin.display(description="Attributes (derived)")
+    def derived_attribute_values(self, product: Product) -> str:
+        found = selectors.product_attribute_values(product=product)
+        if not found:
+            return "-"
+        return format_html_join(
+            format_html("<br>"),
+            "{}: {} ({})",
+            (
+                (
+                    name,
+                    ", ".join(item["values"]) or "unsure",
+                    "typed by the merchant"
+                    if item["source"] == "merchant"
+                    else f"confidence {item['derived'].get('confidence') or 0:.2f}",
+                )
+                for name, item in found.items()
+            ),
+        )
+
+    @admin.display(description="Colours")
+    def colours(self, product: Product) -> str:
+        found = selectors.product_colors(product=product)
+        source = {
+            "merchant": "typed by the merchant (attributes.color); derived: ",
+            "derived": "derived from the images, not confirmed: ",
+            "none": "none yet",
+        }[found["source"]]
+        return format_html(
+            "{}{}<br>{}",
+            ", ".join(found["values"]) + " - " if found["source"] == "merchant" else "",
+            source,
+            colour_chips(found["derived"]),
+        )
+
+    @admin.action(description="Confirm the derived colours of the selected products")
+    def confirm_derived_colours(self, request, queryset):
+        confirmed = 0
+        for product in queryset:
+            try:
+                services.product_colors_confirm(product=product)
+                confirmed += 1
+            except ValidationError:
+                self.message_user(request, f"{product}: no derived colours yet.", messages.WARNING)
+        if confirmed:
+            self.message_user(
+                request,
+                f"{confirmed} product(s): derived colours confirmed; edit attributes.color to "
+                "correct them.",
+                messages.SUCCESS,
+            )
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "merchant":
@@ -209,8 +304,17 @@ class ProductAdmin(MerchantScopedAdmin):
 @admin.register(ProductImage)
 class ProductImageAdmin(MerchantScopedAdmin):
     merchant_path = "product__merchant"
-    list_display = ["id", "preview", "product", "status", "failure_reason", "indexed_at"]
-    list_filter = ["status"]
+    list_display = [
+        "id",
+        "preview",
+        "product",
+        "status",
+        "failure_reason",
+        "indexed_at",
+        "colour_chips",
+        "duplicate_link",
+    ]
+    list_filter = ["status", "duplicate_dismissed"]
     list_select_related = ["product"]
     readonly_fields = [
         "product",
@@ -224,6 +328,8 @@ class ProductImageAdmin(MerchantScopedAdmin):
         "failure_reason",
         "model_revision",
         "indexed_at",
+        "colour_chips",
+        "duplicate_link",
     ]
     fields = [
         "product",
@@ -238,9 +344,47 @@ class ProductImageAdmin(MerchantScopedAdmin):
         "failure_reason",
         "model_revision",
         "indexed_at",
+        "colour_chips",
+        "duplicate_link",
     ]
 
     preview = ProductImageInline.preview
+    colour_chips = ProductImageInline.colour_chips
+    duplicate_link = ProductImageInline.duplicate_link
+
+    def get_urls(self):
+        review = path(
+            "near-duplicates/",
+            self.admin_site.admin_view(self.near_duplicates_view),
+            name="catalog_productimage_near_duplicates",
+        )
+        return [review, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "near_duplicates_url": "near-duplicates/"}
+        return super().changelist_view(request, extra_context)
+
+    def near_duplicates_view(self, request):
+        """Near-duplicate groups of the staff user's merchants, side by side, to keep both
+        (dismiss the flag) or open the copy and delete it."""
+        merchants = (
+            None if request.user.is_superuser else selectors.merchants_for_user(user=request.user)
+        )
+        if request.method == "POST":
+            image = self.get_queryset(request).filter(pk=request.POST.get("dismiss") or 0).first()
+            if image is not None and self.has_change_permission(request, image):
+                services.product_image_duplicate_dismiss(image=image)
+                self.message_user(
+                    request, f"Image {image.pk} kept: flag dismissed.", messages.SUCCESS
+                )
+            return HttpResponseRedirect(request.path)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Near-duplicate images to review",
+            "groups": selectors.near_duplicate_groups(merchants=merchants),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/catalog/productimage/near_duplicates.html", context)
 
     def has_add_permission(self, request):
         return False

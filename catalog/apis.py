@@ -9,7 +9,12 @@ from django.contrib.auth import authenticate
 from django.db import transaction
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
@@ -66,8 +71,17 @@ class ImageOutputSerializer(serializers.ModelSerializer):
             "failure_reason",
             "model_revision",
             "indexed_at",
+            "colors",
+            "duplicate_of",
+            "duplicate_dismissed",
             "created_at",
         ]
+        extra_kwargs = {
+            "colors": {"help_text": "Colours derived from the pixels: name, share, hex."},
+            "duplicate_of": {
+                "help_text": "An older image of the merchant this one nearly duplicates."
+            },
+        }
 
     def get_url(self, image: ProductImage) -> str:
         return image.file.url
@@ -76,11 +90,47 @@ class ImageOutputSerializer(serializers.ModelSerializer):
         return image.thumbnail.url if image.thumbnail else image.file.url
 
 
+class DerivedColourSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    share = serializers.FloatField(help_text="Of the product's pixels, 0..1 (the confidence).")
+    hex = serializers.CharField(required=False)
+
+
+class ProductColorsSerializer(serializers.Serializer):
+    values = serializers.ListField(
+        child=serializers.CharField(), help_text="The colours search filters this product by."
+    )
+    source = serializers.ChoiceField(  # type: ignore[assignment]  # a field, not Field.source
+        choices=["merchant", "derived", "none"],
+        help_text="merchant: typed in attributes.color (wins); derived: from the images.",
+    )
+    derived = DerivedColourSerializer(many=True)
+
+
+class ProductColorsInputSerializer(serializers.Serializer):
+    colors = serializers.ListField(
+        child=serializers.CharField(max_length=60),
+        required=False,
+        allow_null=True,
+        min_length=1,
+        max_length=10,
+        help_text="The right colours; leave out to confirm the derived ones as they are.",
+    )
+
+
 class ProductOutputSerializer(serializers.ModelSerializer):
     merchant: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="slug", read_only=True
     )
     image_count = serializers.IntegerField(read_only=True, default=0)
+    colors = serializers.SerializerMethodField()
+    derived_attributes = serializers.SerializerMethodField(
+        help_text=(
+            "Per zero-shot attribute: the values search filters by, their source (merchant or "
+            "derived) and what was derived with its confidence. Type a value in `attributes` "
+            "under the same name to correct one."
+        )
+    )
 
     class Meta:
         model = Product
@@ -100,9 +150,21 @@ class ProductOutputSerializer(serializers.ModelSerializer):
             "attributes",
             "is_active",
             "image_count",
+            "colors",
+            "derived_attributes",
             "created_at",
             "updated_at",
         ]
+
+    @extend_schema_field(
+        serializers.DictField(child=serializers.DictField(), help_text="name -> values, source")
+    )
+    def get_derived_attributes(self, product: Product) -> dict:
+        return selectors.product_attribute_values(product=product)
+
+    @extend_schema_field(ProductColorsSerializer)
+    def get_colors(self, product: Product) -> dict:
+        return selectors.product_colors(product=product)
 
 
 class ProductPageSerializer(serializers.Serializer):
@@ -287,6 +349,41 @@ class MerchantProductDetailApi(APIView):
     def delete(self, request: Request, product_id: int) -> Response:
         services.product_delete(product=_caller_product(request, product_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MerchantProductColorsApi(APIView):
+    """The product's colours: derived from its images, or typed by the merchant (who wins)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="merchant_product_colors_retrieve", responses=ProductColorsSerializer
+    )
+    def get(self, request: Request, product_id: int) -> Response:
+        product = _caller_product(request, product_id)
+        return Response(selectors.product_colors(product=product))
+
+    @extend_schema(
+        operation_id="merchant_product_colors_confirm",
+        request=ProductColorsInputSerializer,
+        responses=ProductColorsSerializer,
+        description=(
+            "Confirm the derived colours (no body, or `colors` left out) or correct them "
+            "(`colors`): either way they become the product's typed colour, which search "
+            "filters by from then on."
+        ),
+    )
+    def post(self, request: Request, product_id: int) -> Response:
+        product = _caller_product(request, product_id)
+        data = request.data if isinstance(request.data, dict) else None
+        if data is None:
+            raise ValidationError({"colors": "Expected a JSON object."})
+        serializer = ProductColorsInputSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        product = services.product_colors_confirm(
+            product=product, colors=serializer.validated_data.get("colors")
+        )
+        return Response(selectors.product_colors(product=product))
 
 
 class MerchantProductImageListCreateApi(APIView):

@@ -85,6 +85,12 @@ class Product(TimestampedModel):
     in_stock = models.BooleanField(default=True)
     attributes = models.JSONField(default=dict, blank=True)
     is_active = models.BooleanField(default=True)
+    # Colours derived from the product's images (search/enrichment): [{"name", "share", "hex"}],
+    # largest first. A colour the merchant typed in `attributes` wins over these.
+    derived_colors = models.JSONField(default=list, blank=True)
+    # Zero-shot attributes scored from the stored image vectors (search/enrichment):
+    # {name: {"value": str or null (below its threshold), "confidence": float}}.
+    derived_attributes = models.JSONField(default=dict, blank=True)
     # Identifiers as search compares them, kept by the database itself so that every writer
     # (services, admin, bulk updates) leaves them right; indexed for exact and prefix lookups.
     sku_key = models.GeneratedField(
@@ -153,6 +159,22 @@ class ProductImage(TimestampedModel):
     failure_reason = models.TextField(blank=True)
     model_revision = models.CharField(max_length=200, blank=True)
     indexed_at = models.DateTimeField(null=True, blank=True)
+    # What search/enrichment derived from the pixels: colours with their shares, a perceptual
+    # hash, and the older image of the same merchant this one nearly duplicates (to review).
+    colors = models.JSONField(default=list, blank=True)
+    perceptual_hash = models.CharField(max_length=64, blank=True)
+    enriched_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="near_duplicates",
+    )
+    duplicate_similarity = models.FloatField(null=True, blank=True)
+    duplicate_dismissed = models.BooleanField(
+        default=False, help_text="The merchant reviewed the flag: not a duplicate."
+    )
 
     class Meta:
         ordering = ["product_id", "position", "id"]

@@ -25,6 +25,15 @@ COLOURS: dict[str, tuple[int, int, int]] = {
     "grey": (130, 130, 135),
     "navy": (25, 35, 90),
 }
+# The demo's colours and three more, so that a synthetic set covers a dozen shopper-facing
+# names (the colour enrichment bench and tests draw from these).
+SWATCH_COLOURS: dict[str, tuple[int, int, int]] = {
+    **COLOURS,
+    "orange": (240, 130, 30),
+    "purple": (120, 50, 150),
+    "beige": (215, 195, 155),
+}
+BACKDROPS = ("plain", "textured")
 
 # category -> (singular noun, materials that make sense, price range, synonyms used in descriptions)
 CATEGORIES: dict[str, tuple[str, tuple[str, ...], tuple[int, int], tuple[str, ...]]] = {
@@ -95,16 +104,24 @@ FEATURED: dict[str, tuple[str, str]] = {
 }
 
 
-def generate_products(count: int, *, seed: int = 7, featured: bool = False) -> list[SampleProduct]:
+def generate_products(
+    count: int,
+    *,
+    seed: int = 7,
+    featured: bool = False,
+    colours: dict[str, tuple[int, int, int]] | None = None,
+) -> list[SampleProduct]:
     """`count` products cycling through the categories; with `featured`, the first product of
-    each category has the colour and material in FEATURED (the rest is unchanged)."""
+    each category has the colour and material in FEATURED (the rest is unchanged). Colours
+    come from `colours` (default COLOURS; SWATCH_COLOURS for the whole palette)."""
     rng = random.Random(seed)
     categories = list(CATEGORIES)
+    colour_names = list(colours or COLOURS)
     products = []
     for number in range(count):
         category = categories[number % len(categories)]
         noun, materials, (low, high), synonyms = CATEGORIES[category]
-        colour = rng.choice(list(COLOURS))
+        colour = rng.choice(colour_names)
         material = rng.choice(materials)
         if featured and number < len(categories):
             colour, material = FEATURED[category]
@@ -137,10 +154,15 @@ def generate_products(count: int, *, seed: int = 7, featured: bool = False) -> l
 
 
 def create_sample_product(
-    merchant: "Merchant", sample: SampleProduct, *, images: int = 1, image_size: int = 512
+    merchant: "Merchant",
+    sample: SampleProduct,
+    *,
+    images: int = 1,
+    image_size: int = 512,
+    backdrop: str = "plain",
 ) -> "Product":
     """Create `sample` for `merchant` through the catalogue services (so the signals fire and
-    the workers index it), with `images` drawn pictures (variants 0, 1, ...)."""
+    the workers index it), with `images` drawn pictures (variants 0, 1, ...) on `backdrop`."""
     from catalog import services  # the services import models; this module stays plain
 
     product = services.product_create(
@@ -156,20 +178,29 @@ def create_sample_product(
     )
     for variant in range(images):
         services.product_image_create(
-            product=product, data=draw_product(sample, size=image_size, variant=variant)
+            product=product,
+            data=draw_product(sample, size=image_size, variant=variant, backdrop=backdrop),
         )
     return product
 
 
-def draw_product(product: SampleProduct, *, size: int = 512, variant: int = 0) -> bytes:
-    """A JPEG of a simple drawing of the product in its colour."""
+def draw_product(
+    product: SampleProduct, *, size: int = 512, variant: int = 0, backdrop: str = "plain"
+) -> bytes:
+    """A JPEG of a simple drawing of the product in its colour, on a plain light backdrop or
+    (``backdrop="textured"``) a patterned one: noise, stripes, checks, grain or a gradient."""
+    if backdrop not in BACKDROPS:
+        raise ValueError(f"backdrop must be one of {BACKDROPS}")
     rng = random.Random(f"{product.sku}-{variant}")
     background = tuple(
         int(v) for v in (rng.randint(225, 250), rng.randint(225, 250), rng.randint(220, 245))
     )
     image = Image.new("RGB", (size, size), background)
+    if backdrop == "textured":
+        # Its own random stream: the plain drawing stays the same picture it always was.
+        image = _textured_backdrop(size, random.Random(f"{product.sku}-{variant}-backdrop"))
     draw = ImageDraw.Draw(image)
-    colour = COLOURS[product.colour]
+    colour = SWATCH_COLOURS[product.colour]
     accent = tuple(max(0, min(255, c + rng.randint(-40, 40))) for c in colour)
     s = size / 100
     shift = rng.uniform(-4, 4) + (variant * 5)
@@ -252,3 +283,42 @@ def draw_product(product: SampleProduct, *, size: int = 512, variant: int = 0) -
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=88)
     return out.getvalue()
+
+
+# Backdrop tones: light and mid neutrals and pale tints, as product photos use.
+BACKDROP_TONES = (
+    (236, 234, 228),
+    (214, 214, 216),
+    (190, 192, 196),
+    (232, 222, 205),
+    (222, 232, 238),
+    (240, 228, 230),
+    (160, 162, 165),
+)
+
+
+def _textured_backdrop(size: int, rng: random.Random) -> Image.Image:
+    """A patterned backdrop in one or two nearby tones (numpy, so it costs milliseconds)."""
+    import numpy as np
+
+    base = np.array(rng.choice(BACKDROP_TONES), dtype=np.float32)
+    other = np.clip(base + rng.uniform(-28, 28), 0, 255)
+    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32) / size
+    kind = rng.choice(("noise", "stripes", "checks", "grain", "gradient"))
+    if kind == "stripes":
+        period = rng.uniform(0.04, 0.12)
+        weight = ((xs + ys * rng.uniform(-1, 1)) / period % 1.0 < 0.5).astype(np.float32)
+    elif kind == "checks":
+        period = rng.uniform(0.05, 0.15)
+        weight = ((np.floor(xs / period) + np.floor(ys / period)) % 2).astype(np.float32)
+    elif kind == "grain":
+        phase = np.random.default_rng(rng.randrange(2**32)).normal(0, 0.6, (1, size))
+        weight = 0.5 + 0.5 * np.sin(ys * rng.uniform(20, 60) + phase * 3 + xs * 4)
+    elif kind == "gradient":
+        weight = xs * 0.6 + ys * 0.4
+    else:
+        weight = np.full((size, size), 0.5, dtype=np.float32)
+    pixels = base + (other - base) * weight[..., None]
+    noise = np.random.default_rng(rng.randrange(2**32)).normal(0, rng.uniform(3, 9), pixels.shape)
+    pixels = np.clip(pixels + noise, 0, 255).astype(np.uint8)
+    return Image.fromarray(pixels, "RGB")

@@ -324,3 +324,117 @@ def product_image_fetch_ids_stale(*, pending_before: datetime, limit: int = 1000
         .order_by("id")
         .values_list("id", flat=True)[:limit]
     )
+
+
+# --- Enrichment (colours, near-duplicates) ---------------------------------------------------
+
+# Where a merchant types a product's colour; what is typed there wins over derived colours.
+COLOR_ATTRIBUTE_KEYS = ("color", "colour")
+
+
+def _typed_colors(attributes: Any) -> list[str]:
+    if not isinstance(attributes, dict):
+        return []
+    for key in COLOR_ATTRIBUTE_KEYS:
+        value = attributes.get(key)
+        values = value if isinstance(value, (list, tuple)) else [value]
+        typed = [str(v).strip().lower() for v in values if isinstance(v, str) and v.strip()]
+        if typed:
+            return list(dict.fromkeys(typed))
+    return []
+
+
+def product_colors(*, product: Product) -> dict[str, Any]:
+    """The colours a product is filtered by, and where they come from: what the merchant
+    typed (``attributes.color`` or ``attributes.colour``), else what was derived from its
+    images, else none."""
+    typed = _typed_colors(product.attributes)
+    derived = list(product.derived_colors or [])
+    if typed:
+        return {"values": typed, "source": "merchant", "derived": derived}
+    if derived:
+        return {"values": [c["name"] for c in derived], "source": "derived", "derived": derived}
+    return {"values": [], "source": "none", "derived": derived}
+
+
+def product_attribute_values(*, product: Product) -> dict[str, dict[str, Any]]:
+    """Per derived attribute: the values search filters by and where they come from. What the
+    merchant typed under the same name (or with underscores) wins; a derived value below its
+    threshold counts for nothing."""
+    typed_attributes = product.attributes if isinstance(product.attributes, dict) else {}
+    out: dict[str, dict[str, Any]] = {}
+    for name, derived in sorted((product.derived_attributes or {}).items()):
+        typed = typed_attributes.get(name, typed_attributes.get(name.replace(" ", "_")))
+        typed_values = typed if isinstance(typed, (list, tuple)) else [typed]
+        cleaned = [str(v).strip().lower() for v in typed_values if isinstance(v, str) and v.strip()]
+        if cleaned:
+            out[name] = {"values": cleaned, "source": "merchant", "derived": derived}
+        elif isinstance(derived, dict) and derived.get("value"):
+            out[name] = {"values": [derived["value"]], "source": "derived", "derived": derived}
+        else:
+            out[name] = {"values": [], "source": "none", "derived": derived}
+    return out
+
+
+def product_images_for_enrichment(*, image_ids: Sequence[int]) -> list[ProductImage]:
+    return list(
+        ProductImage.objects.filter(pk__in=list(image_ids), status=ProductImage.Status.INDEXED)
+        .select_related("product__merchant")
+        .order_by("id")
+    )
+
+
+def product_image_ids_needing_enrichment(
+    *, after_id: int = 0, limit: int = 500, redo: bool = False
+) -> list[int]:
+    """Indexed images not enriched yet (all indexed images with ``redo``), in id order after
+    ``after_id``: a backfill walks them page by page and resumes where it stopped."""
+    images = ProductImage.objects.filter(status=ProductImage.Status.INDEXED, pk__gt=after_id)
+    if not redo:
+        images = images.filter(enriched_at__isnull=True)
+    return list(images.order_by("id").values_list("id", flat=True)[:limit])
+
+
+def product_image_enrichment_counts() -> dict[str, int]:
+    indexed = ProductImage.objects.filter(status=ProductImage.Status.INDEXED)
+    return {
+        "indexed": indexed.count(),
+        "enriched": indexed.filter(enriched_at__isnull=False).count(),
+    }
+
+
+def product_image_colors_of(*, product_id: int) -> list[list[dict]]:
+    """The colours of each enriched image of a product."""
+    return [
+        list(colors)
+        for colors in ProductImage.objects.filter(
+            product_id=product_id, enriched_at__isnull=False
+        ).values_list("colors", flat=True)
+    ]
+
+
+def product_images_by_id(*, image_ids: Iterable[int]) -> dict[int, ProductImage]:
+    return {
+        image.pk: image
+        for image in ProductImage.objects.filter(pk__in=list(image_ids)).only(
+            "id", "product_id", "file", "perceptual_hash", "duplicate_of_id", "enriched_at"
+        )
+    }
+
+
+def near_duplicate_groups(
+    *, merchants: QuerySet[Merchant] | None = None
+) -> list[tuple[ProductImage, list[ProductImage]]]:
+    """Images flagged as near-duplicates (not dismissed), grouped under the image they
+    duplicate: ``[(original, [duplicates...]), ...]``, the newest flags first."""
+    flagged = ProductImage.objects.filter(
+        duplicate_of__isnull=False, duplicate_dismissed=False
+    ).select_related("product__merchant", "duplicate_of__product__merchant")
+    if merchants is not None:
+        flagged = flagged.filter(product__merchant__in=merchants)
+    groups: dict[int, tuple[ProductImage, list[ProductImage]]] = {}
+    for image in flagged.order_by("-id"):
+        original = image.duplicate_of
+        assert original is not None  # filtered above
+        groups.setdefault(original.pk, (original, []))[1].append(image)
+    return list(groups.values())

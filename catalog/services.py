@@ -34,7 +34,16 @@ logger = logging.getLogger(__name__)
 MERCHANT_STAFF_GROUP = "Merchant staff"
 # Fields whose change the vector index must follow (they are in the points' payload).
 INDEXED_PRODUCT_FIELDS = frozenset(
-    {"price", "currency", "in_stock", "category", "brand", "is_active", "merchant"}
+    {
+        "price",
+        "currency",
+        "in_stock",
+        "category",
+        "brand",
+        "is_active",
+        "merchant",
+        "derived_colors",
+    }
 )
 # Fields that feed the product-text embedding and the keyword vector.
 TEXT_PRODUCT_FIELDS = frozenset({"title", "description", "brand", "category", "attributes", "sku"})
@@ -435,3 +444,70 @@ def products_mark_indexed(*, product_ids: Iterable[int]) -> None:
     ids = sorted(set(product_ids))
     if ids:
         signals.products_indexed.send(sender=Product, product_ids=ids)
+
+
+# --- Enrichment (what search/enrichment derived from the pixels, written through here) -------
+
+
+def product_image_record_enrichment(
+    *,
+    image_id: int,
+    colors: list[dict],
+    perceptual_hash: str,
+    duplicate_of_id: int | None,
+    duplicate_similarity: float | None,
+) -> None:
+    """Store an image's colours, hash and near-duplicate link; a flag the merchant dismissed
+    stays dismissed."""
+    now = timezone.now()
+    ProductImage.objects.filter(pk=image_id).update(
+        colors=colors,
+        perceptual_hash=perceptual_hash,
+        duplicate_of_id=duplicate_of_id,
+        duplicate_similarity=duplicate_similarity,
+        enriched_at=now,
+        updated_at=now,
+    )
+
+
+@transaction.atomic
+def product_set_derived(
+    *, product_id: int, colors: list[dict], attributes: dict[str, dict] | None = None
+) -> bool:
+    """Store a product's derived colours (and attributes, when given) in one write; the index
+    hears of it when they changed."""
+    product = Product.objects.select_for_update().filter(pk=product_id).first()
+    if product is None:
+        return False
+    changed = set()
+    if product.derived_colors != colors:
+        product.derived_colors = colors
+        changed.add("derived_colors")
+    if attributes is not None and product.derived_attributes != attributes:
+        product.derived_attributes = attributes
+        changed.add("derived_attributes")
+    if not changed:
+        return False
+    product.save(update_fields=[*sorted(changed), "updated_at"])
+    _announce_product_change(product, changed)
+    return True
+
+
+def product_colors_confirm(*, product: Product, colors: list[str] | None = None) -> Product:
+    """The merchant confirms the derived colours (``colors`` None) or corrects them: either
+    way they become the product's typed colour, which wins over derived ones from then on."""
+    if colors is None:
+        colors = [c["name"] for c in product.derived_colors or []]
+    cleaned = list(dict.fromkeys(str(c).strip().lower() for c in colors if str(c).strip()))
+    if not cleaned:
+        raise ValidationError({"colors": "Give at least one colour (or derive them first)."})
+    attributes = {k: v for k, v in (product.attributes or {}).items() if k != "colour"}
+    attributes["color"] = cleaned
+    return product_update(product=product, data={"attributes": attributes})
+
+
+def product_image_duplicate_dismiss(*, image: ProductImage) -> ProductImage:
+    """The merchant looked at a near-duplicate flag and keeps both images."""
+    image.duplicate_dismissed = True
+    image.save(update_fields=["duplicate_dismissed", "updated_at"])
+    return image

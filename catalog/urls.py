@@ -29,6 +29,11 @@ urlpatterns = [
         name="merchant-product",
     ),
     path(
+        "merchant/products/<int:product_id>/colors/",
+        apis.MerchantProductColorsApi.as_view(),
+        name="merchant-product-colors",
+    ),
+    path(
         "merchant/products/<int:product_id>/images/",
         apis.MerchantProductImageListCreateApi.as_view(),
         name="merchant-product-images",

@@ -80,6 +80,10 @@ def _configure(sender: Celery, **kwargs: object) -> None:
                 "schedule": float(settings.ANALYTICS_ROLLUP_INTERVAL_SECONDS),
                 "options": {"expires": float(settings.ANALYTICS_ROLLUP_INTERVAL_SECONDS)},
             },
+            "sweep-unenriched-images": {
+                "task": "workers.tasks.sweep_unenriched",
+                "schedule": float(settings.ENRICHMENT_SWEEP_INTERVAL_SECONDS),
+            },
         },
     )
 

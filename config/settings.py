@@ -461,3 +461,25 @@ ANALYTICS_LOW_SCORE_TEXT = env.float("ANALYTICS_LOW_SCORE_TEXT", default=0.3)
 ANALYTICS_ROLLUP_INTERVAL_SECONDS = env.int("ANALYTICS_ROLLUP_INTERVAL_SECONDS", default=600)
 # PostgreSQL work_mem for the rollup's transaction (its hash tables stay in memory).
 ANALYTICS_ROLLUP_WORK_MEM = env.str("ANALYTICS_ROLLUP_WORK_MEM", default="256MB")
+# --- Catalogue enrichment from images (search/enrichment/, issue 22) ---
+# Colours, perceptual hashes and near-duplicate flags are derived after an image is indexed.
+ENRICHMENT_ENABLED = env.bool("ENRICHMENT_ENABLED", default=True)
+# A JSON palette ({"colors": {name: ["#rrggbb", ...]}}); empty: the bundled dozen names.
+ENRICHMENT_COLOR_PALETTE = env.str("ENRICHMENT_COLOR_PALETTE", default="")
+# A colour counts for a product (filter, facet) when it covers this share of its pixels.
+ENRICHMENT_COLOR_MIN_SHARE = env.float("ENRICHMENT_COLOR_MIN_SHARE", default=0.15)
+# Near-duplicates: image vectors at least this cosine apart, and perceptual hashes (pHash and
+# dHash) at most this many bits apart of 128; bench/enrichment.py measures precision, recall.
+ENRICHMENT_DUPLICATE_MIN_SIMILARITY = env.float("ENRICHMENT_DUPLICATE_MIN_SIMILARITY", default=0.85)
+ENRICHMENT_DUPLICATE_MAX_HASH_BITS = env.int("ENRICHMENT_DUPLICATE_MAX_HASH_BITS", default=28)
+# Zero-shot attributes (pattern, material, style...) scored with CLIP prompts against the stored
+# image vectors; vocabularies and thresholds per category in a JSON file (empty: bundled).
+ENRICHMENT_ATTRIBUTES_ENABLED = env.bool("ENRICHMENT_ATTRIBUTES_ENABLED", default=True)
+ENRICHMENT_ATTRIBUTES_FILE = env.str("ENRICHMENT_ATTRIBUTES_FILE", default="")
+# AI-written drafts of title, description and attributes (the re-ranking endpoint's model):
+# how long a draft may take.
+ENRICHMENT_DRAFT_TIMEOUT_MS = env.int("ENRICHMENT_DRAFT_TIMEOUT_MS", default=20000)
+# Beat: indexed images not enriched yet (a lost task, a restart) are picked up this often.
+ENRICHMENT_SWEEP_INTERVAL_SECONDS = env.int("ENRICHMENT_SWEEP_INTERVAL_SECONDS", default=300)
+# Diversity (`diversity` in a search): how many top results MMR re-orders at least.
+SEARCH_DIVERSITY_DEPTH = env.int("SEARCH_DIVERSITY_DEPTH", default=40)

@@ -9,6 +9,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
 from catalog import selectors
+from search.enrichment.palette import get_palette
 
 PAGE_SIZE = 24  # divides evenly into 2, 3 and 4 columns
 
@@ -42,6 +43,8 @@ def storefront(request: HttpRequest) -> HttpResponse:
         "maxTextLength": settings.SEARCH_MAX_TEXT_LENGTH,
         "pageSize": PAGE_SIZE,
         "similarSource": _similar_source(request.GET.get("similar")),
+        # Colour facet swatches: the palette's display colour per name.
+        "colorSwatches": get_palette().swatches,
     }
     context = {
         "shop_name": settings.SHOP_NAME,

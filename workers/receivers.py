@@ -82,6 +82,21 @@ def _image_changed(sender, image_id: int, product_id: int, **kwargs) -> None:
     _after_commit(Kind.IMAGE, [image_id])
 
 
+@receiver(signals.image_deleted)
+def _image_deleted(sender, image_id: int, product_id: int, **kwargs) -> None:
+    transaction.on_commit(partial(_enqueue_colour_refresh, product_id))
+
+
+def _enqueue_colour_refresh(product_id: int) -> None:
+    if not FAST_PATH.allows():
+        return  # the broker is down; the colours are refreshed at the product's next image
+    try:
+        tasks.refresh_product_colors.apply_async(kwargs={"product_id": product_id}, retry=False)
+    except Exception as exc:  # noqa: BLE001 - any broker failure: colours are derived data
+        FAST_PATH.tripped()
+        logger.warning("could not enqueue the colour refresh of product %s: %s", product_id, exc)
+
+
 @receiver(signals.images_reindex_requested)
 def _images_reindex_requested(sender, image_ids: list[int], **kwargs) -> None:
     _after_commit(Kind.IMAGE, image_ids)

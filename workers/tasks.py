@@ -13,6 +13,7 @@ from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
 from catalog.remote import FetchUnavailable
 from search.encoding.base import ModelUnavailable
+from search.enrichment import service as enrichment
 from search.index import outbox
 from search.index import sync as indexing
 from search.index.chunks import iter_chunks
@@ -70,6 +71,9 @@ def apply_index_changes(self, kind: str, entity_ids: list[int]) -> int:
             # A full batch: the change's own rows first, then other due work of its kind, and
             # what arrives within the batch wait (uploads come one by one).
             applied += outbox.process(kind, entity_ids=chunk, limit=size, fill=True, wait=wait)
+        if kind == outbox.Kind.IMAGE and settings.ENRICHMENT_ENABLED:
+            # Colours and near-duplicates need the image's vector: after its index work.
+            enrich_images.delay(image_ids=list(entity_ids))
     except outbox.RetryLater as exc:
         if isinstance(exc.__cause__, TRANSIENT_ERRORS) and self.request.retries < self.max_retries:
             raise self.retry(countdown=exc.delay, exc=exc) from exc
@@ -187,3 +191,36 @@ def sweep_feed_work() -> dict:
             len(delivery_ids),
         )
     return {"fetches": len(fetch_ids), "deliveries": len(delivery_ids)}
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.EMBED_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.EMBED_TASK_TIME_LIMIT,
+)
+def enrich_images(image_ids: list[int]) -> int:
+    """Colours, perceptual hash and near-duplicate flag of freshly indexed images. Images not
+    indexed (yet) are skipped; the enrichment sweep takes whatever this missed."""
+    report = enrichment.enrich_images(image_ids)
+    return len(report.enriched)
+
+
+@shared_task
+def refresh_product_colors(product_id: int) -> bool:
+    """A product lost an image: its colours are those of the images it has left."""
+    return enrichment.refresh_product_colors(product_id=product_id)
+
+
+@shared_task(
+    soft_time_limit=settings.EMBED_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.EMBED_TASK_TIME_LIMIT,
+)
+def sweep_unenriched() -> int:
+    """Beat: indexed images that no enrichment reached (a lost task, a restart)."""
+    if not settings.ENRICHMENT_ENABLED:
+        return 0
+    done = 0
+    for image_ids in enrichment.pending_batches(limit=settings.EMBED_BATCH_SIZE, max_batches=20):
+        done += len(enrichment.enrich_images(image_ids).enriched)
+    return done

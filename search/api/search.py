@@ -114,6 +114,7 @@ class SearchApi(APIView):
             leg_weights=values.get("weights") or None,
             image_fingerprint=fingerprint,
             correct=values["typo_tolerance"],
+            diversity=values["diversity"],
         )
         if values["look"]:
             return run_look(query, decode_ms=decode_ms or 0.0, request=request)

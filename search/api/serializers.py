@@ -24,6 +24,23 @@ class FiltersSerializer(serializers.Serializer):
         help_text="One brand or several (any of them).",
     )
     merchant = serializers.SlugField(required=False, help_text="Merchant slug.")
+    color = serializers.ListField(
+        child=PlainTextField(max_length=60),
+        required=False,
+        max_length=20,
+        help_text=(
+            "One colour or several (any of them): the merchant's colour where one was typed, "
+            "else the colours derived from the product's images (the palette's names)."
+        ),
+    )
+    attributes = serializers.DictField(
+        child=serializers.ListField(child=PlainTextField(max_length=60), max_length=20),
+        required=False,
+        help_text=(
+            'Derived attributes, e.g. {"pattern": ["striped"]}: any of the values of each '
+            "attribute named (the merchant's value where one was typed)."
+        ),
+    )
     price_min = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=0, required=False
     )
@@ -44,7 +61,7 @@ class FiltersSerializer(serializers.Serializer):
                 }
             )
         data = dict(data)
-        for many in ("category", "brand"):
+        for many in ("category", "brand", "color"):
             if isinstance(data.get(many), str):
                 data[many] = [data[many]]
         return super().to_internal_value(data)
@@ -108,6 +125,15 @@ class SearchInputSerializer(serializers.Serializer):
         required=False, help_text="Per-request leg weights for fusion (0 switches a leg off)."
     )
     rerank = serializers.BooleanField(default=False)
+    diversity = serializers.FloatField(
+        min_value=0,
+        max_value=1,
+        default=0.0,
+        help_text=(
+            "Spread the top results over different-looking products (MMR on the image "
+            "vectors): 0 keeps the ranking (default), 1 favours difference most."
+        ),
+    )
     typo_tolerance = serializers.BooleanField(
         default=True,
         help_text=(
@@ -193,6 +219,11 @@ class PriceBandSerializer(serializers.Serializer):
 class FacetsSerializer(serializers.Serializer):
     category = serializers.DictField(child=serializers.IntegerField())
     brand = serializers.DictField(child=serializers.IntegerField())
+    color = serializers.DictField(child=serializers.IntegerField())
+    attributes = serializers.DictField(
+        child=serializers.DictField(child=serializers.IntegerField()),
+        help_text="Per derived attribute, products per value.",
+    )
     price = PriceBandSerializer(many=True)
 
 
@@ -250,6 +281,12 @@ def filter_from(data: dict) -> SearchFilter:
         categories=tuple(data.get("category") or ()),
         brands=tuple(data.get("brand") or ()),
         merchant=data.get("merchant") or None,
+        colors=tuple(dict.fromkeys(c.strip().lower() for c in data.get("color") or ())),
+        attributes=tuple(
+            (name.strip().lower(), tuple(v.strip().lower() for v in values))
+            for name, values in sorted((data.get("attributes") or {}).items())
+            if values
+        ),
         price_min=float(data["price_min"]) if data.get("price_min") is not None else None,
         price_max=float(data["price_max"]) if data.get("price_max") is not None else None,
         in_stock=data.get("in_stock"),

@@ -33,6 +33,7 @@ class ProductSimilarApi(APIView):
             OpenApiParameter("offset", int, description="default 0"),
             OpenApiParameter("category", str, many=True),
             OpenApiParameter("brand", str, many=True),
+            OpenApiParameter("color", str, many=True),
             OpenApiParameter("merchant", str),
             OpenApiParameter("price_min", float),
             OpenApiParameter("price_max", float),
@@ -45,7 +46,7 @@ class ProductSimilarApi(APIView):
             raise Http404
         params = request.query_params
         raw_filters: dict[str, Any] = {}
-        for name in ("category", "brand"):
+        for name in ("category", "brand", "color"):
             if name in params:
                 raw_filters[name] = params.getlist(name)
         for name in ("merchant", "price_min", "price_max", "in_stock"):
@@ -58,6 +59,7 @@ class ProductSimilarApi(APIView):
                 "offset",
                 "category",
                 "brand",
+                "color",
                 "merchant",
                 "price_min",
                 "price_max",

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from catalog.models import Product, ProductImage
+from catalog.selectors import product_attribute_values, product_colors
 
 IMAGE_VECTOR = "image"
 TEXT_VECTOR = "text"
@@ -48,7 +49,20 @@ def product_payload(product: Product) -> dict:
         "currency": product.currency,
         "in_stock": product.in_stock,
         "active": product.is_active,
+        # The merchant's typed colour, else the colours derived from the images.
+        "color": product_colors(product=product)["values"],
+        # Derived attributes (the merchant's value wins) as "name:value" terms: one keyword
+        # field with one payload index serves every attribute's filter and facet.
+        "attrs": attribute_terms(product),
     }
+
+
+def attribute_terms(product: Product) -> list[str]:
+    return [
+        f"{name}:{value}"
+        for name, found in product_attribute_values(product=product).items()
+        for value in found["values"]
+    ]
 
 
 def image_payload(image: ProductImage, model_key: str) -> dict:

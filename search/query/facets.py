@@ -1,4 +1,5 @@
-"""Totals and facet counts (category, brand, price bands) of the products a filter matches.
+"""Totals and facet counts (category, brand, colour, price bands) of the products a filter
+matches.
 
 They depend on the filters only, not on the words or the photo, so they are cached for a few
 seconds per filter set: shoppers paging or refining a query reuse them.
@@ -27,7 +28,7 @@ def totals_and_facets(collection: str | None, search_filter: SearchFilter) -> tu
     """Totals and facets depend on the filters only, not on the words or the photo: shoppers
     paging or refining a query reuse them for a few seconds (bench/search.md: 13-18 ms each)."""
     if collection is None:
-        return 0, {"category": {}, "brand": {}, "price": []}
+        return 0, {"category": {}, "brand": {}, "color": {}, "attributes": {}, "price": []}
     key = (collection, search_filter)
     cached = _facets_cache.get(key)
     now = time.monotonic()
@@ -47,9 +48,21 @@ def _count_totals_and_facets(collection: str, search_filter: SearchFilter) -> tu
     facets = {
         "category": index.facets(collection, "category", search_filter),
         "brand": index.facets(collection, "brand", search_filter),
+        "color": index.facets(collection, "color", search_filter),
+        "attributes": attribute_facets(index.facets(collection, "attrs", search_filter, 200)),
         "price": price_bands(index, collection, search_filter),
     }
     return total, facets
+
+
+def attribute_facets(terms: dict[str, int]) -> dict[str, dict[str, int]]:
+    """``{"pattern:striped": 3}`` as ``{"pattern": {"striped": 3}}``."""
+    grouped: dict[str, dict[str, int]] = {}
+    for term, count in terms.items():
+        name, _, value = term.partition(":")
+        if value:
+            grouped.setdefault(name, {})[value] = count
+    return grouped
 
 
 def price_bands(index: VectorIndex, collection: str, search_filter: SearchFilter) -> list[dict]:

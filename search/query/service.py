@@ -28,6 +28,7 @@ from search.index import generations
 from search.index.documents import IMAGE_VECTOR, KEYWORD_VECTOR, TEXT_VECTOR
 from search.models import ImageEmbedding
 from search.query.cache import EmbeddingCache
+from search.query.diversity import image_vectors, mmr
 from search.query.facets import clear_facets_cache, totals_and_facets
 from search.query.fusion import by_score, default_leg_weights, fuse, item_from_hit
 from search.query.hydrate import hydrate
@@ -175,7 +176,8 @@ def search(query: SearchQuery) -> SearchOutcome:
         image_vector = None  # nothing has been indexed yet
 
     # --- vector search
-    single_leg = product_legs is None
+    # Diversity re-orders a deeper list than the page, so it goes the fused way.
+    single_leg = product_legs is None and not query.diversity
     with watch.measure("vector_search"):
         if image_vector is not None and live_images is not None:
             fetch = query.offset + query.limit if single_leg else depth
@@ -204,6 +206,8 @@ def search(query: SearchQuery) -> SearchOutcome:
                 weights["identifier"] = settings.SEARCH_WEIGHT_IDENTIFIER_PREFIX
             ranked = fuse(leg_hits, weights, _booster(understood))
             ranked = _identifiers_first(ranked, understood.identifier_ids)
+            if query.diversity and live_images is not None:
+                ranked = _diversified(ranked, query, live_images)
             page = ranked[query.offset : query.offset + query.limit]
         total, facets = totals_and_facets(live_products, search_filter)
 
@@ -235,6 +239,16 @@ def facets_for(search_filter: SearchFilter) -> tuple[int, dict]:
     that filter answers: they depend on the filter only)."""
     live_products = generations.resolve(generations.products_alias(), get_vector_index())
     return totals_and_facets(live_products, search_filter)
+
+
+def _diversified(
+    ranked: list[ResultItem], query: SearchQuery, live_images: str
+) -> list[ResultItem]:
+    """MMR over the top results, at least the page asked for, on the matched image vectors."""
+    k = max(query.offset + query.limit, settings.SEARCH_DIVERSITY_DEPTH)
+    model_key = live_images[len(generations.images_alias()) + 1 :]
+    ids = [item.image_id for item in ranked[:k] if item.image_id is not None]
+    return mmr(ranked, image_vectors(ids, model_key), diversity=query.diversity, k=k)
 
 
 def _payload_for(understood: Understanding) -> tuple[str, ...]:

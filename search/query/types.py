@@ -34,6 +34,7 @@ class SearchQuery:
     image_fingerprint: str = ""
     correct: bool = True  # typo tolerance; False searches the words as typed
     understand: bool = True  # False: no query understanding at all (evaluation, bench)
+    diversity: float = 0.0  # MMR over the top results (search/query/diversity.py); 0: off
 
     @property
     def kind(self) -> str:

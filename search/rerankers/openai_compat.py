@@ -155,17 +155,30 @@ class OpenAICompatibleReranker(CandidateReranker):
                 content.append({"type": "image_url", "image_url": {"url": urls[value]}})
         return content
 
+    def ask(self, text: str, images: Sequence[bytes], *, deadline: float, max_tokens: int) -> str:
+        """One question about some JPEG images; the model's text answer (a JSON object asked
+        for). Used to draft product copy (search/enrichment/drafts.py)."""
+        content: list[dict[str, Any]] = [{"type": "text", "text": text}]
+        content += [{"type": "image_url", "image_url": {"url": data_url(i)}} for i in images]
+        reply = self._complete([{"role": "user", "content": content}], deadline, max_tokens)
+        answer = _message_text(reply)
+        if answer is None:
+            raise RerankInvalidReply()
+        return answer
+
     # --- HTTP
 
-    def _complete(self, messages: list[dict[str, Any]], deadline: float) -> Any:
+    def _complete(
+        self, messages: list[dict[str, Any]], deadline: float, max_tokens: int = MAX_REPLY_TOKENS
+    ) -> Any:
         json_mode = self._json_mode
-        response = self._post(messages, deadline, json_mode=json_mode)
+        response = self._post(messages, deadline, json_mode=json_mode, max_tokens=max_tokens)
         if json_mode and response.status_code in (400, 422) and _mentions_json(response):
             with self._json_mode_lock:
                 if self._json_mode:
                     logger.info("rerank endpoint %s refused JSON mode; asking without it", self.url)
                     self._json_mode = False
-            response = self._post(messages, deadline, json_mode=False)
+            response = self._post(messages, deadline, json_mode=False, max_tokens=max_tokens)
         if response.status_code != 200:
             raise RerankEndpointError(f"HTTP {response.status_code}")
         try:
@@ -174,13 +187,18 @@ class OpenAICompatibleReranker(CandidateReranker):
             raise RerankInvalidReply() from exc
 
     def _post(
-        self, messages: list[dict[str, Any]], deadline: float, *, json_mode: bool
+        self,
+        messages: list[dict[str, Any]],
+        deadline: float,
+        *,
+        json_mode: bool,
+        max_tokens: int = MAX_REPLY_TOKENS,
     ) -> httpx.Response:
         body: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
             "temperature": 0,
-            "max_tokens": MAX_REPLY_TOKENS,
+            "max_tokens": max_tokens,
         }
         if json_mode:
             body["response_format"] = {"type": "json_object"}

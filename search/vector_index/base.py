@@ -36,6 +36,8 @@ PAYLOAD_INDEXES: dict[str, str] = {
     "price": "float",
     "in_stock": "bool",
     "active": "bool",
+    "color": "keyword",
+    "attrs": "keyword",
 }
 
 # Fields whose values get their own HNSW links (Qdrant's payload-aware graph), so that a
@@ -78,6 +80,9 @@ class SearchFilter:
     in_stock: bool | None = None
     exclude_product_ids: tuple[int, ...] = ()
     product_ids: tuple[int, ...] = ()
+    colors: tuple[str, ...] = ()  # any of them (the merchant's colour, else the derived ones)
+    # (attribute, values): any of the values of each attribute, every attribute named.
+    attributes: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 NO_FILTER = SearchFilter()
@@ -324,6 +329,10 @@ def filter_conditions(f: SearchFilter) -> tuple[list[Condition], list[Condition]
         must.append(("any", "category", list(f.categories)))
     if f.brands:
         must.append(("any", "brand", list(f.brands)))
+    if f.colors:
+        must.append(("any", "color", list(f.colors)))
+    for name, values in f.attributes:
+        must.append(("any", "attrs", [f"{name}:{value}" for value in values]))
     if f.merchant is not None:
         must.append(("match", "merchant", f.merchant))
     if f.price_min is not None or f.price_max is not None:

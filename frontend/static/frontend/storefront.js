@@ -29,6 +29,8 @@ const el = {
   clearFilters: $("clear-filters"),
   facetCategory: $("facet-category"),
   facetBrand: $("facet-brand"),
+  facetColor: $("facet-color"),
+  facetAttributes: $("facet-attributes"),
   facetPrice: $("facet-price"),
   priceMin: $("price-min"),
   priceMax: $("price-max"),
@@ -66,6 +68,8 @@ const state = {
   q: "",
   categories: [],
   brands: [],
+  colors: [],
+  attrs: [], // "name:value" terms of derived attributes (pattern, material...)
   priceMin: "",
   priceMax: "",
   inStock: false,
@@ -178,7 +182,7 @@ function node(tag, attrs = {}, ...children) {
 }
 
 function activeFilterCount() {
-  return state.categories.length + state.brands.length + (state.priceMin || state.priceMax ? 1 : 0) + (state.inStock ? 1 : 0);
+  return state.categories.length + state.brands.length + state.colors.length + state.attrs.length + (state.priceMin || state.priceMax ? 1 : 0) + (state.inStock ? 1 : 0);
 }
 
 function hasQuery() {
@@ -194,6 +198,8 @@ function readUrl() {
   state.q = (params.get("q") || "").slice(0, config.maxTextLength);
   state.categories = [...new Set(params.getAll("category").filter(Boolean))];
   state.brands = [...new Set(params.getAll("brand").filter(Boolean))];
+  state.colors = [...new Set(params.getAll("color").filter(Boolean))];
+  state.attrs = [...new Set(params.getAll("attr").filter((term) => /^[^:]+:.+$/.test(term)))];
   state.priceMin = cleanPrice(params.get("price_min"));
   state.priceMax = cleanPrice(params.get("price_max"));
   state.inStock = ["1", "true"].includes(params.get("in_stock"));
@@ -215,6 +221,8 @@ function urlFor() {
   if (state.similar) params.set("similar", state.similar);
   for (const value of state.categories) params.append("category", value);
   for (const value of state.brands) params.append("brand", value);
+  for (const value of state.colors) params.append("color", value);
+  for (const term of state.attrs) params.append("attr", term);
   if (state.priceMin) params.set("price_min", state.priceMin);
   if (state.priceMax) params.set("price_max", state.priceMax);
   if (state.inStock) params.set("in_stock", "1");
@@ -336,6 +344,8 @@ function filtersPayload() {
   const filters = {};
   if (state.categories.length) filters.category = state.categories;
   if (state.brands.length) filters.brand = state.brands;
+  if (state.colors.length) filters.color = state.colors;
+  if (state.attrs.length) filters.attributes = attributeFilters();
   if (state.priceMin) filters.price_min = state.priceMin;
   if (state.priceMax) filters.price_max = state.priceMax;
   if (state.inStock) filters.in_stock = true;
@@ -347,6 +357,7 @@ async function buildRequest(offset) {
     const params = new URLSearchParams({ limit: String(PAGE_SIZE), offset: String(offset) });
     for (const value of state.categories) params.append("category", value);
     for (const value of state.brands) params.append("brand", value);
+    for (const value of state.colors) params.append("color", value);
     if (state.priceMin) params.set("price_min", state.priceMin);
     if (state.priceMax) params.set("price_max", state.priceMax);
     if (state.inStock) params.set("in_stock", "true");
@@ -617,6 +628,8 @@ function restoreFocus(saved) {
 function renderFacets(facets, results) {
   const saved = focusedFilter();
   renderChoiceFacet(el.facetCategory, "category", facets.category || {}, state.categories, titleCase);
+  renderChoiceFacet(el.facetColor, "color", facets.color || {}, state.colors, titleCase, swatch);
+  renderAttributeFacets(facets.attributes || {});
   renderChoiceFacet(el.facetBrand, "brand", facets.brand || {}, state.brands, (text) => text);
   const currencies = new Set(results.map((item) => item.currency));
   renderPriceFacet(facets.price || [], currencies.size === 1 ? [...currencies][0] : "");
@@ -625,7 +638,44 @@ function renderFacets(facets, results) {
   restoreFocus(saved);
 }
 
-function renderChoiceFacet(fieldset, name, counts, selected, label) {
+function attributeFilters() {
+  const grouped = {};
+  for (const term of state.attrs) {
+    const at = term.indexOf(":");
+    (grouped[term.slice(0, at)] ||= []).push(term.slice(at + 1));
+  }
+  return grouped;
+}
+
+// One fieldset per derived attribute the results have (pattern, material, style...); values
+// are "name:value" terms so that one input name serves them all.
+function renderAttributeFacets(attributes) {
+  const names = Object.keys(attributes).sort();
+  const picked = attributeFilters();
+  for (const name of Object.keys(picked)) if (!names.includes(name)) names.push(name);
+  const fieldsets = names.map((name) => {
+    const fieldset = node("fieldset", { class: "facet", "data-attribute": name },
+      node("legend", { text: titleCase(name) }), node("div", { class: "options" }));
+    const counts = Object.fromEntries(
+      Object.entries(attributes[name] || {}).map(([value, count]) => [`${name}:${value}`, count]));
+    const selected = state.attrs.filter((term) => term.startsWith(`${name}:`));
+    renderChoiceFacet(fieldset, "attr", counts, selected, (term) => titleCase(term.slice(name.length + 1)));
+    return fieldset;
+  });
+  el.facetAttributes.replaceChildren(...fieldsets);
+}
+
+// A colour's swatch. Its colour is set through the CSSOM, which the Content-Security-Policy
+// allows (it refuses style attributes in markup); a name the palette lacks (a colour the
+// merchant typed) gets a neutral pattern instead.
+function swatch(value) {
+  const hex = (config.colorSwatches || {})[value];
+  const chip = node("span", { class: hex ? "swatch" : "swatch swatch-unknown", "aria-hidden": "true" });
+  if (hex && /^#[0-9a-f]{6}$/i.test(hex)) chip.style.backgroundColor = hex;
+  return chip;
+}
+
+function renderChoiceFacet(fieldset, name, counts, selected, label, decorate = null) {
   const entries = Object.entries(counts);
   for (const value of selected) {
     if (!(value in counts)) entries.push([value, 0]);
@@ -638,6 +688,7 @@ function renderChoiceFacet(fieldset, name, counts, selected, label) {
   const options = visible.map(([value, count]) =>
     node("label", { class: "option" },
       node("input", { type: "checkbox", name, value, checked: picked.has(value) }),
+      decorate ? decorate(value) : null,
       node("span", { class: "option-label", text: label(value) }),
       node("span", { class: "count", text: String(count), "aria-label": `${count} products` }),
     ));
@@ -649,7 +700,7 @@ function renderChoiceFacet(fieldset, name, counts, selected, label) {
       expanded ? "Show fewer" : `Show ${hiddenCount} more`);
     more.addEventListener("click", () => {
       if (expanded) expandedFacets.delete(name); else expandedFacets.add(name);
-      renderChoiceFacet(fieldset, name, counts, selected, label);
+      renderChoiceFacet(fieldset, name, counts, selected, label, decorate);
       fieldset.querySelector(".link-btn")?.focus();
     });
     container.append(more);
@@ -774,6 +825,8 @@ function clearPhoto() {
 function clearFilters() {
   state.categories = [];
   state.brands = [];
+  state.colors = [];
+  state.attrs = [];
   state.priceMin = "";
   state.priceMax = "";
   state.inStock = false;
@@ -848,10 +901,10 @@ el.rerank?.addEventListener("change", () => {
 
 el.filterForm.addEventListener("change", (event) => {
   const input = event.target;
-  if (input.name === "category" || input.name === "brand") {
-    const list = input.name === "category" ? state.categories : state.brands;
-    const next = input.checked ? [...new Set([...list, input.value])] : list.filter((value) => value !== input.value);
-    if (input.name === "category") state.categories = next; else state.brands = next;
+  if (["category", "brand", "color", "attr"].includes(input.name)) {
+    const key = { category: "categories", brand: "brands", color: "colors", attr: "attrs" }[input.name];
+    const list = state[key];
+    state[key] = input.checked ? [...new Set([...list, input.value])] : list.filter((value) => value !== input.value);
   } else if (input.name === "price_band") {
     const [min, max] = input.value.split(":");
     state.priceMin = min || "";

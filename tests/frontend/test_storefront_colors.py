@@ -1,0 +1,115 @@
+"""Colour swatches on the storefront: the colours derived from the product photos (no colour
+typed by the merchant) become a facet with swatches; ticking one narrows the results. And
+the merchant's review page of near-duplicate uploads in the admin."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from catalog import selectors, services
+from catalog.models import Product, ProductImage
+from catalog.sample_data import SWATCH_COLOURS, SampleProduct, create_sample_product
+from catalog.sample_data import generate_products as sample_products
+from tests.factories import merchant_with_owner, recoloured_copy
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
+expect.set_options(timeout=20_000)
+
+
+@pytest.fixture(scope="module")
+def coloured_shop(module_clip):
+    """Thin metadata: titles without colour words and no colour attribute, so every colour
+    the page shows was derived from the pixels (upload -> index -> enrich -> outbox)."""
+    merchant, owner = merchant_with_owner(name="Palette Supply")
+    products = []
+    for number, sample in enumerate(sample_products(12, seed=12, colours=SWATCH_COLOURS)):
+        thin = SampleProduct(
+            **{
+                **sample.__dict__,
+                "title": f"{sample.brand} {sample.category.rstrip('s')} {number}",
+                "description": "",
+                # A pattern the merchant typed: a filter beside the derived attributes.
+                "attributes": {"pattern": "striped"} if number % 4 == 0 else {},
+            }
+        )
+        products.append(
+            create_sample_product(
+                merchant, thin, image_size=160, backdrop=("plain", "textured")[number % 2]
+            )
+        )
+    # The same photo again under another SKU, re-encoded smaller: a near-duplicate to review.
+    copy = services.product_create(
+        merchant=merchant, sku="COPY-0", title="Copy", price="9.00", category="jackets"
+    )
+    services.product_image_create(product=copy, data=recoloured_copy(first_photo(products[0])))
+    assert set(ProductImage.objects.values_list("status", flat=True)) == {"indexed"}
+    return products, owner
+
+
+def first_photo(product) -> bytes:
+    image = product.images.get()
+    with image.file.open("rb") as handle:
+        return handle.read()
+
+
+def test_colour_swatches_narrow_the_results(coloured_shop, page, phone_page, screenshot):
+    colours = {}
+    for product in Product.objects.all():
+        product.refresh_from_db()
+        colours[product.pk] = selectors.product_colors(product=product)["values"]
+    counts: dict[str, int] = {}
+    for names in colours.values():
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
+    wanted = max(counts, key=lambda name: (counts[name], name))
+
+    page.goto("/?q=product")
+    facet = page.locator("#facet-color")
+    expect(facet).to_be_visible()
+    expect(facet.locator(".swatch")).to_have_count(min(len(counts), 8))
+    striped = page.locator("fieldset[data-attribute='pattern'] input[value='pattern:striped']")
+    expect(striped).to_be_attached()
+    screenshot(page, "colours-desktop-facet")
+    facet.locator(f"input[value='{wanted}']").check()
+    expect(page).to_have_url(re.compile(f"color={wanted}"))
+    expect(page.locator("#grid .card")).to_have_count(counts[wanted])
+    shown = {
+        int(pid)
+        for pid in page.locator("#grid .card").evaluate_all(
+            "cs => cs.map(c => c.dataset.productId)"
+        )
+    }
+    assert shown == {pk for pk, names in colours.items() if wanted in names}
+    screenshot(page, "colours-desktop-filtered")
+
+    phone_page.goto(f"/?q=product&color={wanted}")
+    expect(phone_page.locator("#grid .card")).to_have_count(counts[wanted])
+    phone_page.locator("#filters-toggle, [aria-controls='filters']").first.click()
+    expect(phone_page.locator("#facet-color .swatch").first).to_be_visible()
+    screenshot(phone_page, "colours-phone-filters")
+
+
+def test_the_merchant_reviews_near_duplicates_in_the_admin(
+    coloured_shop, page, phone_page, screenshot
+):
+    products, owner = coloured_shop
+    copy_image = ProductImage.objects.get(product__sku="COPY-0")
+    assert copy_image.duplicate_of_id == products[0].images.get().pk
+
+    page.goto("/admin/login/?next=/admin/catalog/productimage/")
+    page.get_by_label("Username").fill(owner.username)
+    page.get_by_label("Password").fill("pw-for-tests-1")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Review near-duplicates").click()
+    group = page.locator(".dup-group")
+    expect(group).to_have_count(1)
+    expect(group.locator("img")).to_have_count(2)
+    screenshot(page, "admin-near-duplicates-desktop")
+    phone_page.context.add_cookies(page.context.cookies())
+    phone_page.goto("/admin/catalog/productimage/near-duplicates/")
+    expect(phone_page.locator(".dup-group img")).to_have_count(2)
+    screenshot(phone_page, "admin-near-duplicates-phone", full_page=True)
+
+    group.get_by_role("button", name="Keep both").click()
+    expect(page.get_by_text("No near-duplicates to review.")).to_be_visible()
