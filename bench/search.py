@@ -50,8 +50,8 @@ Measured in the same run:
   concurrency     4 clients (threads) for --duration seconds per query kind: requests/s,
                   p50/p95
   understanding   text queries with SEARCH_QUERY_UNDERSTANDING off and on (identifier lookup,
-                  typo correction, recognised words): one server per block, blocks alternating
-                  off, on, off, on, the same queries in each
+                  typo correction, recognised words), alternating request by request on the
+                  same server (bench/ab_wsgi.py switches the setting per request)
 
 Targets: the endpoint adds <= 10 ms p50 to the sum of its stages (encoder alone +
 vector_search + hydrate); the text legs add <= 10 ms p50 to a text search; query understanding adds <= 3 ms
@@ -750,7 +750,9 @@ class Server:
     def __init__(self, env: dict[str, str], port: int, log_path: Path) -> None:
         self.port = port
         self.log_path = log_path
-        command = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "config.wsgi"]
+        # The project's application, with bench/ab_wsgi.py's per-request understanding switch.
+        app = "bench.ab_wsgi:application"
+        command = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", app]
         with log_path.open("w") as out:
             self.process = subprocess.Popen(
                 command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
@@ -802,14 +804,17 @@ class Client:
         self.port = port
         self.connection: http.client.HTTPConnection | None = None
 
-    def post(self, body: bytes, content_type: str) -> Sample:
+    def post(self, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> Sample:
         for attempt in (0, 1):
             if self.connection is None:
                 self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
             try:
                 started = time.perf_counter()
                 self.connection.request(
-                    "POST", SEARCH_PATH, body=body, headers={"Content-Type": content_type}
+                    "POST",
+                    SEARCH_PATH,
+                    body=body,
+                    headers={"Content-Type": content_type, **(headers or {})},
                 )
                 response = self.connection.getresponse()
                 payload = response.read()
@@ -1149,12 +1154,10 @@ def main(argv: list[str] | None = None) -> int:
             concurrent[kind] = run_concurrent(
                 port, args.clients, args.duration, request_maker(kind, queries, photos, catalogue)
             )
+        log("query understanding off and on, alternating request by request")
+        understanding = understanding_on_off(Client(port), queries, n, w)
         server.stop()
         server = None
-        log("query understanding off and on: one server per block, the same text queries")
-        understanding = understanding_on_off(
-            server_env, root, queries.take(n), w, rounds=1 if args.quick else 2
-        )
         load_after = os.getloadavg()[0]
 
         # --- report
@@ -1418,40 +1421,28 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def understanding_on_off(
-    server_env: dict[str, str],
-    root: Path,
-    texts: list[tuple[str, str]],
-    warmup: int,
-    rounds: int = 2,
+    client: Client, queries: Queries, count: int, warmup: int
 ) -> dict[str, list[Sample]]:
-    """Text search with SEARCH_QUERY_UNDERSTANDING off and on (a process-wide setting, so one
-    server per block), blocks alternating off, on, off, on so that drifting load hits both.
-    Every block sends the same queries: each server starts with an empty embedding cache, so
-    the only difference between blocks is the understanding step."""
+    """Text searches with SEARCH_QUERY_UNDERSTANDING off and on, alternating request by request
+    on the one server (bench/ab_wsgi.py switches it per request), which of the two goes first
+    alternating too: a neighbour's load drifting over minutes hits both alike. Fresh words
+    every time, as elsewhere: the embedding cache would hide the encoders."""
     samples: dict[str, list[Sample]] = {"off": [], "on": []}
-    for mode in ("off", "on") * rounds:
-        port = free_port()
-        env = {
-            **server_env,
-            "GUNICORN_BIND": f"127.0.0.1:{port}",
-            "SEARCH_QUERY_UNDERSTANDING": "true" if mode == "on" else "false",
-        }
-        server = Server(env, port, root / f"server-understanding-{mode}.log")
-        try:
-            server.wait_ready()
-            client = Client(port)
-            for text, category in texts[:warmup]:
-                client.post(*json_body(f"warm {text}", category))
-            samples[mode] += [client.post(*json_body(*query)) for query in texts]
-            client.close()
-        finally:
-            server.stop()
+    for number in range(warmup + count):
+        order = ("off", "on") if number % 2 else ("on", "off")
+        for mode in order:
+            sample = client.post(
+                *json_body(*queries.next()), headers={"X-Bench-Understanding": mode}
+            )
+            if number >= warmup:
+                samples[mode].append(sample)
+    client.close()
     return samples
 
 
 def print_understanding(samples: dict[str, list[Sample]], n: int) -> float:
     print(
-        f"== query understanding off vs on: text search, blocks alternating off/on, N = {n} per block (ms)"
+        f"== query understanding off vs on: text search, alternating request by request, N = {n} each (ms)"
     )
     widths = [9, 9, 9, 15]
     print(row("mode", ["wall p50", "wall p95", "took p50", "understand p50"], widths))
