@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "search",
     "workers",
     "frontend",
+    "merchandising",
 ]
 
 MIDDLEWARE = [
@@ -381,3 +382,7 @@ SEARCH_VOCABULARY_TTL = 30.0
 # Rebuild a changed vocabulary in a background thread, serving the previous one meanwhile;
 # off, the search that notices the change waits for it.
 SEARCH_VOCABULARY_BACKGROUND = True
+
+# --- Merchandising rules (merchandising/cache.py): how often a process asks whether any rule
+# changed (one indexed aggregate), so a save applies in every process within this many ms.
+MERCHANDISING_RULES_REFRESH_MS = env.int("MERCHANDISING_RULES_REFRESH_MS", default=1000)

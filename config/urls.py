@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("catalog.urls")),
     path("api/v1/", include("search.urls")),
+    path("api/v1/", include("merchandising.urls")),
     path("", include("config.metrics_urls")),
     path("", include("frontend.urls")),
 ]

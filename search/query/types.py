@@ -33,6 +33,7 @@ class SearchQuery:
     image_fingerprint: str = ""
     correct: bool = True  # typo tolerance; False searches the words as typed
     understand: bool = True  # False: no query understanding at all (evaluation, bench)
+    rules: bool = True  # False: no merchandising rules (search/query/rules_step.py; preview)
 
     @property
     def kind(self) -> str:
@@ -57,6 +58,7 @@ class ResultItem:
     image_file: str | None = None  # storage names of the matched image, from the point payload
     thumbnail_file: str | None = None
     match: str | None = None  # "identifier": the query is this product's SKU, GTIN or MPN
+    rules: list[str] = field(default_factory=list)  # ids of the rules that placed this result
 
 
 @dataclass
@@ -73,6 +75,7 @@ class SearchOutcome:
     rerank_reason: str | None = None
     corrected: str | None = None  # the query the legs ran, when typos were corrected
     recognised: dict[str, list[str]] = field(default_factory=dict)  # category/brand/colour
+    rules: list = field(default_factory=list)  # AppliedRule (search/query/rules_step.py)
 
     @property
     def took_ms(self) -> float:

@@ -1,0 +1,293 @@
+"""Rules at search time: which rules a search matches, and what they do to it.
+
+Order, after fusion (search/query/rules_step.py) and before the optional VLM re-rank:
+
+1. **hide**: the named product leaves the ranking.
+2. **boost / bury**: a product that matches the rule's attribute gets ``± weight`` first-ranks
+   of one leg added to its fused score (``weight / (SEARCH_RRF_K + 1)``, the unit the query's
+   recognised-word boosts use), then the ranking is sorted again; exact identifier matches
+   stay first.
+3. **pin**: the named product is moved (or added, when the legs missed it but it passes the
+   search's filters) to its position, counted from 1 on the whole ranking; pins are placed in
+   order of position.
+
+Synonyms run earlier, before encoding: the words they add go to the keyword and product-text
+legs (CLIP reads the words as typed).
+
+Scope: a shop-wide rule applies to every search. A merchant's rule only touches that merchant's
+products; the ones that promote (synonyms, pins, boosts) apply to searches filtered to that
+merchant (its own storefront), the ones that demote (buries, hides) to every search.
+
+Rules are compiled once per process into lookups by query, so a search costs a few dictionary
+reads whatever the number of rules (bench/rules.py); ``cache.py`` reloads them when any
+process changes one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils import timezone
+
+from merchandising import selectors
+from merchandising.models import Rule
+from merchandising.text import exact_key, split_terms, words, words_key
+from search.query.rules_step import AppliedRule
+from search.query.types import ResultItem, SearchQuery
+from search.vector_index.base import SearchFilter
+
+_PROMOTING = {"synonym", "pin", "boost"}
+_MAX_PHRASE = 3  # words in the longest synonym term matched
+
+
+@dataclass
+class CompiledRule:
+    id: int
+    kind: str
+    name: str
+    merchant_id: int | None
+    merchant_slug: str | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+    filter_category: str
+    product_id: int | None
+    position: int | None
+    attribute: str
+    value: str
+    price_min: Decimal | None
+    price_max: Decimal | None
+    weight: float
+    expansions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # synonyms
+
+    @property
+    def applied(self) -> AppliedRule:
+        return AppliedRule(id=str(self.id), kind=self.kind, name=self.name)
+
+    def live(self, now: datetime) -> bool:
+        return (self.starts_at is None or self.starts_at <= now) and (
+            self.ends_at is None or now < self.ends_at
+        )
+
+    def in_scope(self, search_filter: SearchFilter) -> bool:
+        if self.merchant_id is not None and self.kind in _PROMOTING:
+            if search_filter.merchant != self.merchant_slug:
+                return False
+        if self.filter_category:
+            return self.filter_category.lower() in {c.lower() for c in search_filter.categories}
+        return True
+
+
+@dataclass
+class RuleSet:
+    """Enabled rules indexed by what a search looks up."""
+
+    by_exact: dict[str, list[CompiledRule]] = field(default_factory=lambda: defaultdict(list))
+    by_words: dict[str, list[CompiledRule]] = field(default_factory=lambda: defaultdict(list))
+    by_category: dict[str, list[CompiledRule]] = field(default_factory=lambda: defaultdict(list))
+    any_query: list[CompiledRule] = field(default_factory=list)
+    synonyms: dict[str, list[CompiledRule]] = field(default_factory=lambda: defaultdict(list))
+
+    def __len__(self) -> int:
+        return sum(map(len, (*self.by_exact.values(), *self.by_words.values()))) + sum(
+            map(len, (*self.by_category.values(), self.any_query, *self.synonyms.values()))
+        )
+
+    def matching(self, text: str, search_filter: SearchFilter) -> list[CompiledRule]:
+        now = timezone.now()
+        candidates = [*self.any_query]
+        if text:
+            candidates += self.by_exact.get(exact_key(text), ())
+            candidates += self.by_words.get(words_key(text), ())
+        for category in search_filter.categories:
+            candidates += self.by_category.get(category.lower(), ())
+        return [rule for rule in candidates if rule.live(now) and rule.in_scope(search_filter)]
+
+
+def compile_rules(rows) -> RuleSet:
+    rules = RuleSet()
+    for row in rows:
+        compiled = CompiledRule(
+            id=row.pk,
+            kind=row.kind,
+            name=row.name,
+            merchant_id=row.merchant_id,
+            merchant_slug=row.merchant.slug if row.merchant_id else None,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            filter_category=row.filter_category,
+            product_id=row.product_id,
+            position=row.position,
+            attribute=row.attribute,
+            value=row.value.strip().lower(),
+            price_min=row.price_min,
+            price_max=row.price_max,
+            weight=row.weight,
+        )
+        if row.kind == Rule.Kind.SYNONYM:
+            terms = split_terms(row.terms)
+            if row.synonym_type == Rule.SynonymType.ONE_WAY:
+                targets = tuple(split_terms(row.synonyms))
+                compiled.expansions = {term: targets for term in terms}
+            else:
+                compiled.expansions = {
+                    term: tuple(other for other in terms if other != term) for term in terms
+                }
+            for term in compiled.expansions:
+                rules.synonyms[" ".join(words(term))].append(compiled)
+        elif row.query.strip() and row.match == Rule.Match.EXACT:
+            rules.by_exact[exact_key(row.query)].append(compiled)
+        elif row.query.strip() and row.match == Rule.Match.WORDS:
+            rules.by_words[words_key(row.query)].append(compiled)
+        elif row.filter_category:
+            rules.by_category[row.filter_category.lower()].append(compiled)
+        else:
+            rules.any_query.append(compiled)
+    return rules
+
+
+def expand_words(
+    text: str, search_filter: SearchFilter
+) -> tuple[tuple[str, ...], list[AppliedRule]]:
+    """Synonyms of the query's words and phrases (up to three words), for the word legs."""
+    from merchandising.cache import current_rules
+
+    rules = current_rules()
+    if not rules.synonyms:
+        return (), []
+    now = timezone.now()
+    tokens = words(text)
+    present = set(tokens)
+    added: dict[str, None] = {}
+    applied: dict[AppliedRule, None] = {}
+    for size in range(1, _MAX_PHRASE + 1):
+        for start in range(len(tokens) - size + 1):
+            phrase = " ".join(tokens[start : start + size])
+            for rule in rules.synonyms.get(phrase, ()):
+                if not (rule.live(now) and rule.in_scope(search_filter)):
+                    continue
+                for term, targets in rule.expansions.items():
+                    if " ".join(words(term)) != phrase:
+                        continue
+                    fresh = [t for t in targets if t not in present and t not in added]
+                    added.update(dict.fromkeys(fresh))
+                    applied[rule.applied] = None
+    return tuple(added), list(applied)
+
+
+def rank(query: SearchQuery, ranked: list[ResultItem]) -> tuple[list[ResultItem], list[AppliedRule]]:
+    from merchandising.cache import current_rules
+
+    rules = current_rules().matching(query.text or "", query.filter)
+    if not rules:
+        return ranked, []
+    by_kind: dict[str, list[CompiledRule]] = defaultdict(list)
+    for rule in rules:
+        by_kind[rule.kind].append(rule)
+    applied: list[AppliedRule] = []
+    ranked = _hide(ranked, by_kind["hide"], applied)
+    ranked = _boost(ranked, by_kind["boost"], by_kind["bury"], applied)
+    ranked = _pin(ranked, by_kind["pin"], query.filter, applied)
+    return ranked, applied
+
+
+def _hide(
+    ranked: list[ResultItem], rules: list[CompiledRule], applied: list[AppliedRule]
+) -> list[ResultItem]:
+    if not rules:
+        return ranked
+    hidden = {rule.product_id: rule for rule in rules}
+    kept = []
+    for item in ranked:
+        rule = hidden.get(item.product_id)
+        if rule is None:
+            kept.append(item)
+        else:
+            applied.append(rule.applied)
+    return kept
+
+
+def _boost(
+    ranked: list[ResultItem],
+    boosts: list[CompiledRule],
+    buries: list[CompiledRule],
+    applied: list[AppliedRule],
+) -> list[ResultItem]:
+    if not (boosts or buries) or not ranked:
+        return ranked
+    facts = selectors.rank_facts(product_ids=[item.product_id for item in ranked])
+    unit = 1.0 / (settings.SEARCH_RRF_K + 1)
+    signed = [(rule, rule.weight) for rule in boosts] + [(rule, -rule.weight) for rule in buries]
+    used: dict[AppliedRule, None] = {}
+    for item in ranked:
+        product = facts.get(item.product_id)
+        if product is None:
+            continue
+        for rule, weight in signed:
+            if _matches(rule, product):
+                item.score = round(item.score + weight * unit, 6)
+                item.rules.append(str(rule.id))
+                used[rule.applied] = None
+    applied += used
+    return sorted(ranked, key=lambda item: (item.match != "identifier", -item.score, item.product_id))
+
+
+def _matches(rule: CompiledRule, product: selectors.RankFacts) -> bool:
+    if rule.merchant_id is not None and product.merchant_id != rule.merchant_id:
+        return False  # a merchant's rule moves its own products only
+    attribute = rule.attribute
+    if attribute == "brand":
+        return product.brand == rule.value
+    if attribute == "category":
+        return product.category == rule.value
+    if attribute == "merchant":
+        return product.merchant_slug == rule.value
+    if attribute == "in_stock":
+        return product.in_stock
+    if attribute == "price":
+        return (rule.price_min is None or product.price >= rule.price_min) and (
+            rule.price_max is None or product.price <= rule.price_max
+        )
+    if attribute == "tag":
+        return rule.value in product.tags
+    return False
+
+
+def _pin(
+    ranked: list[ResultItem],
+    rules: list[CompiledRule],
+    search_filter: SearchFilter,
+    applied: list[AppliedRule],
+) -> list[ResultItem]:
+    if not rules:
+        return ranked
+    rules = sorted(rules, key=lambda rule: (rule.position or 1, rule.id))
+    present = {item.product_id: item for item in ranked}
+    missing = [rule.product_id for rule in rules if rule.product_id not in present]
+    allowed = (
+        selectors.products_passing(product_ids=missing, search_filter=search_filter)
+        if missing
+        else set()
+    )
+    pinned: set[int] = set()
+    for rule in rules:
+        product_id = rule.product_id
+        if product_id is None or product_id in pinned:
+            continue  # two pins of one product: the higher position wins
+        item = present.get(product_id)
+        if item is None:
+            if product_id not in allowed:
+                continue  # outside the search's filters, or inactive
+            item = ResultItem(
+                product_id=product_id, score=0.0, image_id=None, legs={}, leg_scores={}
+            )
+        else:
+            ranked = [other for other in ranked if other.product_id != product_id]
+        ranked.insert(min((rule.position or 1) - 1, len(ranked)), item)
+        item.rules.append(str(rule.id))
+        pinned.add(product_id)
+        applied.append(rule.applied)
+    return ranked
