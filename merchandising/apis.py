@@ -142,7 +142,12 @@ class RuleListCreateApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = RuleInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        rule = services.rule_create(user=request.user, **_resolved(request, serializer.validated_data))
+        data = _resolved(request, serializer.validated_data)
+        if "merchant" not in data and not services.can_manage_shop_wide(request.user):
+            # Merchant staff of one merchant need not name it (as for products).
+            mine = list(catalog_selectors.merchants_for_user(user=request.user)[:2])
+            data["merchant"] = mine[0] if len(mine) == 1 else None
+        rule = services.rule_create(user=request.user, **data)
         return Response(RuleOutputSerializer(rule).data, status=status.HTTP_201_CREATED)
 
 
