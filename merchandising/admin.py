@@ -21,11 +21,9 @@ class RuleAdminForm(forms.ModelForm):
         fields = list(services.RULE_FIELDS)
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         try:
-            services.rule_check_scope(
-                user=self.user, rule=Rule(merchant=cleaned.get("merchant"))
-            )
+            services.rule_check_scope(user=self.user, rule=Rule(merchant=cleaned.get("merchant")))
         except ValidationError as exc:
             self.add_error("merchant", exc.message_dict["merchant"])
         return cleaned
@@ -43,7 +41,6 @@ class RuleAdmin(admin.ModelAdmin):
     list_filter = ["kind", "enabled"]
     search_fields = ["name", "query", "terms"]
     list_select_related = ["merchant", "product"]
-    raw_id_fields: list[str] = []
     fieldsets = [
         (None, {"fields": ["name", "kind", "merchant", "enabled", ("starts_at", "ends_at")]}),
         (
@@ -80,7 +77,7 @@ class RuleAdmin(admin.ModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        form.user = request.user
+        form.user = request.user  # type: ignore[attr-defined]  # RuleAdminForm.user
         return form
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import selectors as catalog_selectors
+from catalog.apis import QueryIntegerField
 from config.validation import PlainTextField
 from merchandising import selectors, services
 from merchandising.models import Rule
@@ -37,6 +38,11 @@ class RulePageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = RuleOutputSerializer(many=True)
+
+
+class RuleListParamsSerializer(serializers.Serializer):
+    limit = QueryIntegerField(required=False, min_value=1, max_value=200)
+    offset = QueryIntegerField(required=False, min_value=0)
 
 
 class RuleInputSerializer(serializers.Serializer):
@@ -127,6 +133,7 @@ class RuleListCreateApi(APIView):
         responses=RulePageSerializer,
     )
     def get(self, request: Request) -> Response:
+        RuleListParamsSerializer(data=request.query_params).is_valid(raise_exception=True)
         paginator = LimitOffsetPagination()
         paginator.max_limit = 200
         page = paginator.paginate_queryset(

@@ -13,7 +13,7 @@ import time
 from django.conf import settings
 
 from merchandising import selectors
-from merchandising.engine import RuleSet, compile_rules
+from merchandising.compiled import RuleSet, compile_rules
 
 _lock = threading.Lock()
 _state: dict = {"rules": RuleSet(), "version": None, "checked": float("-inf")}

@@ -13,7 +13,7 @@ from search.vector_index.base import SearchFilter, VectorStoreUnavailable
 
 class PreviewForm(forms.Form):
     q = forms.CharField(label="Query", max_length=200)
-    merchant = forms.ModelChoiceField(
+    merchant: forms.ModelChoiceField = forms.ModelChoiceField(
         queryset=None,
         required=False,
         to_field_name="slug",

@@ -62,7 +62,13 @@ def _tags(raw) -> frozenset[str]:
 def rank_facts(*, product_ids: Sequence[int]) -> dict[int, RankFacts]:
     """What boosts and buries read of the ranked products, in one query."""
     rows = Product.objects.filter(pk__in=list(product_ids)).values_list(
-        "id", "merchant_id", "merchant__slug", "brand", "category", "in_stock", "price",
+        "id",
+        "merchant_id",
+        "merchant__slug",
+        "brand",
+        "category",
+        "in_stock",
+        "price",
         "attributes__tags",
     )
     return {

@@ -43,7 +43,9 @@ def rule_check_scope(*, user, rule: Rule) -> None:
     """Raise when the user may not own this rule as it stands (merchant, product)."""
     if rule.merchant_id is None:
         if not can_manage_shop_wide(user):
-            raise ValidationError({"merchant": "Choose your merchant: shop-wide rules are for shop staff."})
+            raise ValidationError(
+                {"merchant": "Choose your merchant: shop-wide rules are for shop staff."}
+            )
         return
     if can_manage_shop_wide(user):
         return

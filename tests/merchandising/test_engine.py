@@ -40,9 +40,7 @@ def order(text, products, **filters):
 
 
 def pin_last_first(products, **fields):
-    return Rule.objects.create(
-        name="pin", kind="pin", product=products[-1], position=1, **fields
-    )
+    return Rule.objects.create(name="pin", kind="pin", product=products[-1], position=1, **fields)
 
 
 def test_a_words_pin_matches_any_order_and_plurals_not_other_words(products):
@@ -111,7 +109,9 @@ def test_boost_attributes(products, fields, first):
 
 
 def test_bury_moves_matching_products_below_the_rest(products):
-    Rule.objects.create(name="b", kind="bury", match="any", attribute="brand", value="acme", weight=5)
+    Rule.objects.create(
+        name="b", kind="bury", match="any", attribute="brand", value="acme", weight=5
+    )
 
     assert order("x", products)[-1] == products[0].pk
 

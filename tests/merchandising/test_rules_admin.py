@@ -41,14 +41,20 @@ def form(**fields):
 
 def test_merchant_staff_see_only_their_rules_and_cannot_open_anothers(staff):
     mine = Rule.objects.create(
-        name="Harbour pin", kind="pin", query="mug", product=staff["own"], merchant=staff["harbour"],
+        name="Harbour pin",
+        kind="pin",
+        query="mug",
+        product=staff["own"],
+        merchant=staff["harbour"],
         position=1,
     )
     client = staff["client"]
 
     listing = client.get("/admin/merchandising/rule/")
     other = client.get(f"/admin/merchandising/rule/{staff['theirs'].pk}/change/", follow=True)
-    deleted = client.post(f"/admin/merchandising/rule/{staff['theirs'].pk}/delete/", {"post": "yes"})
+    deleted = client.post(
+        f"/admin/merchandising/rule/{staff['theirs'].pk}/delete/", {"post": "yes"}
+    )
 
     assert listing.status_code == 200
     assert "Harbour pin" in listing.text and "Maple recall" not in listing.text
@@ -89,7 +95,9 @@ def test_merchant_staff_cannot_write_shop_wide_rules(staff):
 
 def test_the_preview_shows_results_without_and_with_the_rules(shop, generous_throttles):
     mug = Product.objects.get(sku="VE-MUG-0011")
-    pin = Rule.objects.create(name="Mug first", kind="pin", query="leather boot", product=mug, position=1)
+    pin = Rule.objects.create(
+        name="Mug first", kind="pin", query="leather boot", product=mug, position=1
+    )
     boss = catalog_services.user_create(username="boss", password=None)
     boss.is_superuser = boss.is_staff = True
     boss.save()

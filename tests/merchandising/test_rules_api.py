@@ -62,9 +62,12 @@ def test_another_merchants_rule_is_not_found_and_their_products_not_targetable(t
     client = client_for(harbour_user)
 
     assert client.get(f"/api/v1/merchandising/rules/{theirs.pk}/").status_code == 404
-    assert client.patch(
-        f"/api/v1/merchandising/rules/{theirs.pk}/", {"enabled": False}, format="json"
-    ).status_code == 404
+    assert (
+        client.patch(
+            f"/api/v1/merchandising/rules/{theirs.pk}/", {"enabled": False}, format="json"
+        ).status_code
+        == 404
+    )
     assert client.delete(f"/api/v1/merchandising/rules/{theirs.pk}/").status_code == 404
     assert client.get("/api/v1/merchandising/rules/").json()["count"] == 0
     refused = client.post(
@@ -76,7 +79,13 @@ def test_another_merchants_rule_is_not_found_and_their_products_not_targetable(t
     assert "product" in refused.json()["errors"]
     as_them = client.post(
         "/api/v1/merchandising/rules/",
-        {"name": "x", "kind": "boost", "match": "any", "attribute": "in_stock", "merchant": "maple"},
+        {
+            "name": "x",
+            "kind": "boost",
+            "match": "any",
+            "attribute": "in_stock",
+            "merchant": "maple",
+        },
         format="json",
     )
     assert (as_them.status_code, list(as_them.json()["errors"])) == (400, ["merchant"])
@@ -106,10 +115,28 @@ def test_shop_wide_rules_need_shop_staff(two_shops):
         ({"kind": "synonym", "synonym_type": "one_way", "terms": "sofa"}, "synonyms"),
         ({"kind": "boost", "match": "any"}, "attribute"),
         ({"kind": "boost", "match": "any", "attribute": "brand"}, "value"),
-        ({"kind": "bury", "match": "any", "attribute": "price", "price_min": "9", "price_max": "1"}, "price_min"),
+        (
+            {
+                "kind": "bury",
+                "match": "any",
+                "attribute": "price",
+                "price_min": "9",
+                "price_max": "1",
+            },
+            "price_min",
+        ),
         ({"kind": "boost", "match": "any", "attribute": "in_stock", "weight": 0}, "weight"),
         ({"kind": "hide", "product": "PRODUCT"}, "query"),
-        ({"kind": "boost", "match": "any", "attribute": "in_stock", "starts_at": "2030-01-02T00:00:00Z", "ends_at": "2030-01-01T00:00:00Z"}, "ends_at"),
+        (
+            {
+                "kind": "boost",
+                "match": "any",
+                "attribute": "in_stock",
+                "starts_at": "2030-01-02T00:00:00Z",
+                "ends_at": "2030-01-01T00:00:00Z",
+            },
+            "ends_at",
+        ),
         ({"kind": "teleport"}, "kind"),
         ({"kind": "pin", "colour": "red"}, "colour"),
     ],

@@ -1,10 +1,7 @@
 """Each rule kind changes the searches it matches, as the engine documents, and leaves other
 searches alone; time windows and merchant scope decide which rules run."""
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from catalog import services as catalog_services
