@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from functools import cached_property
 
 from django.utils import timezone
 
@@ -31,12 +31,12 @@ class CompiledRule:
     position: int | None
     attribute: str
     value: str
-    price_min: Decimal | None
-    price_max: Decimal | None
+    price_min: float | None
+    price_max: float | None
     weight: float
     expansions: dict[str, tuple[str, ...]] = field(default_factory=dict)  # synonyms
 
-    @property
+    @cached_property
     def applied(self) -> AppliedRule:
         return AppliedRule(id=str(self.id), kind=self.kind, name=self.name)
 
@@ -67,9 +67,14 @@ class RuleSet:
     synonyms: dict[str, list[CompiledRule]] = field(default_factory=lambda: defaultdict(list))
 
     def __len__(self) -> int:
-        return sum(map(len, (*self.by_exact.values(), *self.by_words.values()))) + sum(
-            map(len, (*self.by_category.values(), self.any_query, *self.synonyms.values()))
+        lists = (
+            *self.by_exact.values(),
+            *self.by_words.values(),
+            *self.by_category.values(),
+            self.any_query,
+            *self.synonyms.values(),
         )
+        return len({rule.id for rules in lists for rule in rules})
 
     def matching(self, text: str, search_filter: SearchFilter) -> list[CompiledRule]:
         now = timezone.now()
@@ -98,8 +103,8 @@ def compile_rules(rows) -> RuleSet:
             position=row.position,
             attribute=row.attribute,
             value=row.value.strip().lower(),
-            price_min=row.price_min,
-            price_max=row.price_max,
+            price_min=float(row.price_min) if row.price_min is not None else None,
+            price_max=float(row.price_max) if row.price_max is not None else None,
             weight=row.weight,
         )
         if row.kind == Rule.Kind.SYNONYM:

@@ -26,13 +26,14 @@ process changes one.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils import timezone
 
-from merchandising import selectors
 from merchandising.cache import current_rules
 from merchandising.compiled import CompiledRule
+from merchandising.facts import facts_for, passing
 from merchandising.text import words
 from search.query.rules_step import AppliedRule
 from search.query.types import ResultItem, SearchQuery
@@ -100,6 +101,15 @@ def _hide(
     return kept
 
 
+@dataclass
+class _Effect:
+    """The rules of one boost/bury key summed: what a product that matches it gets."""
+
+    weight: float = 0.0
+    rule_ids: list[str] = field(default_factory=list)
+    rules: list[AppliedRule] = field(default_factory=list)
+
+
 def _boost(
     ranked: list[ResultItem],
     boosts: list[CompiledRule],
@@ -108,44 +118,56 @@ def _boost(
 ) -> list[ResultItem]:
     if not (boosts or buries) or not ranked:
         return ranked
-    facts = selectors.rank_facts(product_ids=[item.product_id for item in ranked])
+    # Rules summed by what they read (and whose products they may move), so a product costs a
+    # few dictionary lookups whatever the number of rules (bench/rules.py).
+    effects: dict[tuple, _Effect] = defaultdict(_Effect)
+    for rules, sign in ((boosts, 1.0), (buries, -1.0)):
+        for rule in rules:
+            if rule.attribute == "price":
+                key: tuple = ("price", rule.price_min, rule.price_max, rule.merchant_id)
+            else:
+                key = (rule.attribute, rule.value, rule.merchant_id)
+            effect = effects[key]
+            effect.weight += sign * rule.weight
+            effect.rule_ids.append(str(rule.id))
+            effect.rules.append(rule.applied)
+    prices = [(key, effect) for key, effect in effects.items() if key[0] == "price"]
+    facts = facts_for([item.product_id for item in ranked])
     unit = 1.0 / (settings.SEARCH_RRF_K + 1)
-    signed = [(rule, rule.weight) for rule in boosts] + [(rule, -rule.weight) for rule in buries]
-    used: dict[AppliedRule, None] = {}
+    used: dict[int, _Effect] = {}
     for item in ranked:
         product = facts.get(item.product_id)
         if product is None:
             continue
-        for rule, weight in signed:
-            if _matches(rule, product):
-                item.score = round(item.score + weight * unit, 6)
-                item.rules.append(str(rule.id))
-                used[rule.applied] = None
-    applied += used
+        matched: list[_Effect] = []
+        for owner in (None, product.merchant_id):  # shop-wide rules, the product's merchant's
+            for key in (
+                ("brand", product.brand, owner),
+                ("category", product.category, owner),
+                ("merchant", product.merchant_slug, owner),
+                *(("tag", tag, owner) for tag in product.tags),
+                *((("in_stock", "", owner),) if product.in_stock else ()),
+            ):
+                effect = effects.get(key)
+                if effect is not None:
+                    matched.append(effect)
+        for (_, low, high, owner), effect in prices:
+            if owner in (None, product.merchant_id) and _in_range(low, high, product.price):
+                matched.append(effect)
+        if not matched:
+            continue
+        item.score = round(item.score + unit * sum(effect.weight for effect in matched), 6)
+        for effect in matched:
+            item.rules.extend(effect.rule_ids)
+            used[id(effect)] = effect
+    applied += dict.fromkeys(rule for effect in used.values() for rule in effect.rules)
     return sorted(
         ranked, key=lambda item: (item.match != "identifier", -item.score, item.product_id)
     )
 
 
-def _matches(rule: CompiledRule, product: selectors.RankFacts) -> bool:
-    if rule.merchant_id is not None and product.merchant_id != rule.merchant_id:
-        return False  # a merchant's rule moves its own products only
-    attribute = rule.attribute
-    if attribute == "brand":
-        return product.brand == rule.value
-    if attribute == "category":
-        return product.category == rule.value
-    if attribute == "merchant":
-        return product.merchant_slug == rule.value
-    if attribute == "in_stock":
-        return product.in_stock
-    if attribute == "price":
-        return (rule.price_min is None or product.price >= rule.price_min) and (
-            rule.price_max is None or product.price <= rule.price_max
-        )
-    if attribute == "tag":
-        return rule.value in product.tags
-    return False
+def _in_range(low: float | None, high: float | None, price: float) -> bool:
+    return (low is None or price >= low) and (high is None or price <= high)
 
 
 def _pin(
@@ -163,11 +185,7 @@ def _pin(
         for rule in rules
         if rule.product_id is not None and rule.product_id not in present
     ]
-    allowed = (
-        selectors.products_passing(product_ids=missing, search_filter=search_filter)
-        if missing
-        else set()
-    )
+    allowed = passing(missing, search_filter) if missing else set()
     pinned: set[int] = set()
     for rule in rules:
         product_id = rule.product_id

@@ -2,14 +2,12 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db.models import Count, Max, Q, QuerySet
 
 from catalog.models import Product
 from catalog.selectors import merchants_for_user
 from merchandising.models import Rule
-from search.vector_index.base import SearchFilter
 
 
 def rules_version() -> tuple:
@@ -47,8 +45,9 @@ class RankFacts:
     brand: str
     category: str
     in_stock: bool
-    price: Decimal
+    price: float
     tags: frozenset[str]
+    is_active: bool
 
 
 def _tags(raw) -> frozenset[str]:
@@ -70,6 +69,7 @@ def rank_facts(*, product_ids: Sequence[int]) -> dict[int, RankFacts]:
         "in_stock",
         "price",
         "attributes__tags",
+        "is_active",
     )
     return {
         row[0]: RankFacts(
@@ -78,30 +78,9 @@ def rank_facts(*, product_ids: Sequence[int]) -> dict[int, RankFacts]:
             brand=row[3].lower(),
             category=row[4].lower(),
             in_stock=row[5],
-            price=row[6],
+            price=float(row[6]),
             tags=_tags(row[7]),
+            is_active=row[8],
         )
         for row in rows
     }
-
-
-def products_passing(*, product_ids: Sequence[int], search_filter: SearchFilter) -> set[int]:
-    """The active products among the ids that a search's filters let through (pins the legs
-    did not find are added only if the shopper's filters would have allowed them)."""
-    products = Product.objects.filter(pk__in=list(product_ids), is_active=True)
-    if search_filter.categories:
-        products = products.filter(category__in=search_filter.categories)
-    if search_filter.brands:
-        products = products.filter(brand__in=search_filter.brands)
-    if search_filter.merchant:
-        products = products.filter(merchant__slug=search_filter.merchant)
-    if search_filter.price_min is not None:
-        products = products.filter(price__gte=search_filter.price_min)
-    if search_filter.price_max is not None:
-        products = products.filter(price__lte=search_filter.price_max)
-    if search_filter.in_stock is not None:
-        products = products.filter(in_stock=search_filter.in_stock)
-    if search_filter.product_ids:
-        products = products.filter(pk__in=search_filter.product_ids)
-    excluded = set(search_filter.exclude_product_ids)
-    return {pk for pk in products.values_list("id", flat=True) if pk not in excluded}

@@ -1,7 +1,7 @@
 import pytest
 
 from catalog.sample_data import create_sample_product, generate_products
-from merchandising import cache
+from merchandising import cache, facts
 from search.index import sync as indexing
 from tests.factories import merchant_with_owner
 from tests.search.conftest import generous_throttles  # noqa: F401 - a fixture
@@ -12,8 +12,10 @@ def _fresh_rules(settings):
     # Every search checks the rules' version: a test's save applies to its next search.
     settings.MERCHANDISING_RULES_REFRESH_MS = 0
     cache.clear()
+    facts.clear()
     yield
     cache.clear()
+    facts.clear()
 
 
 @pytest.fixture
