@@ -41,6 +41,8 @@ class RuleAdmin(admin.ModelAdmin):
     list_filter = ["kind", "enabled"]
     search_fields = ["name", "query", "terms"]
     list_select_related = ["merchant", "product"]
+    # A search box over the merchant-scoped product admin, not one <option> per product.
+    autocomplete_fields = ["product"]
     fieldsets = [
         (None, {"fields": ["name", "kind", "merchant", "enabled", ("starts_at", "ends_at")]}),
         (

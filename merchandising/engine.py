@@ -148,9 +148,9 @@ def _boost(
                 *(("tag", tag, owner) for tag in product.tags),
                 *((("in_stock", "", owner),) if product.in_stock else ()),
             ):
-                effect = effects.get(key)
-                if effect is not None:
-                    matched.append(effect)
+                found = effects.get(key)
+                if found is not None:
+                    matched.append(found)
         for (_, low, high, owner), effect in prices:
             if owner in (None, product.merchant_id) and _in_range(low, high, product.price):
                 matched.append(effect)

@@ -21,7 +21,9 @@ class PreviewForm(forms.Form):
         help_text="A merchant's storefront: its own pins, boosts and synonyms apply there.",
     )
     category = forms.CharField(max_length=120, required=False, label="Category filter")
-    limit = forms.IntegerField(min_value=1, max_value=50, initial=12, required=False)
+    limit = forms.IntegerField(
+        min_value=1, max_value=50, required=False, help_text="Results per column (default 12)."
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
