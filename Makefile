@@ -67,7 +67,7 @@ test-fast: $(STAMP) ## Run the tests without the browser and worker ones
 lint: $(STAMP) ## ruff, mypy, the import layers (no cycles) and repeated code in search/
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy config catalog search workers frontend webhooks analytics
+	$(VENV)/bin/mypy config catalog search workers frontend webhooks analytics merchandising
 	$(VENV)/bin/lint-imports
 	@$(MAKE) --no-print-directory duplicate-code
 

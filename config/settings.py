@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "frontend",
     "webhooks",
     "analytics",
+    "merchandising",
 ]
 
 MIDDLEWARE = [
@@ -483,3 +484,6 @@ ENRICHMENT_DRAFT_TIMEOUT_MS = env.int("ENRICHMENT_DRAFT_TIMEOUT_MS", default=200
 ENRICHMENT_SWEEP_INTERVAL_SECONDS = env.int("ENRICHMENT_SWEEP_INTERVAL_SECONDS", default=300)
 # Diversity (`diversity` in a search): how many top results MMR re-orders at least.
 SEARCH_DIVERSITY_DEPTH = env.int("SEARCH_DIVERSITY_DEPTH", default=40)
+# --- Merchandising rules (merchandising/cache.py): how often a process asks whether any rule
+# changed (one indexed aggregate), so a save applies in every process within this many ms.
+MERCHANDISING_RULES_REFRESH_MS = env.int("MERCHANDISING_RULES_REFRESH_MS", default=1000)

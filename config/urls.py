@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include("search.urls")),
     path("api/v1/", include("webhooks.urls")),
     path("api/v1/", include("analytics.urls")),
+    path("api/v1/", include("merchandising.urls")),
     path("", include("config.metrics_urls")),
     path("", include("frontend.urls")),
 ]

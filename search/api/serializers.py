@@ -208,6 +208,16 @@ class ResultSerializer(serializers.Serializer):
             "aside), so it comes first."
         ),
     )
+    rules = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Ids of the merchandising rules that placed this result (pin, boost, bury).",
+    )
+
+
+class AppliedRuleSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["synonym", "pin", "boost", "bury", "hide"])
+    name = serializers.CharField()
 
 
 class PriceBandSerializer(serializers.Serializer):
@@ -274,6 +284,13 @@ class SearchOutputSerializer(serializers.Serializer):
     recognised = RecognisedSerializer(
         help_text="Words of the query taken as a category, brand or colour (soft boosts)."
     )
+    rules = AppliedRuleSerializer(
+        many=True,
+        help_text=(
+            "Merchandising rules that changed this search (synonyms, pins, boosts, buries, "
+            "hides), applied after fusion and before re-ranking."
+        ),
+    )
 
 
 def filter_from(data: dict) -> SearchFilter:
@@ -313,6 +330,7 @@ def result_dict(item: ResultItem) -> dict:
         "legs": item.legs,
         "reranked_by": item.reranked_by,
         "match": item.match,
+        "rules": item.rules,
     }
 
 
@@ -337,4 +355,5 @@ def render_outcome(outcome: SearchOutcome, *, limit: int, offset: int) -> dict:
             "brand": outcome.recognised.get("brand", []),
             "colour": outcome.recognised.get("colour", []),
         },
+        "rules": [{"id": r.id, "kind": r.kind, "name": r.name} for r in outcome.rules],
     }

@@ -32,6 +32,7 @@ from search.query.diversity import image_vectors, mmr
 from search.query.facets import clear_facets_cache, totals_and_facets
 from search.query.fusion import by_score, default_leg_weights, fuse, item_from_hit
 from search.query.hydrate import hydrate
+from search.query.rules_step import AppliedRule, apply_rankers, expand_words
 from search.query.types import ResultItem, SearchInputError, SearchOutcome, SearchQuery
 from search.query.understanding import Understanding, understand
 from search.query.vocabulary import clear_vocabularies
@@ -136,6 +137,12 @@ def search(query: SearchQuery) -> SearchOutcome:
         with watch.measure("understand"):
             understood = understand(query.text, search_filter, correct=query.correct)
         query = replace(query, text=understood.text)
+    applied_rules: list[AppliedRule] = []
+    if query.text and query.similar_to is None and query.rules:
+        # Synonyms: more words for the keyword and product-text legs (rules_step.py).
+        with watch.measure("rules"):
+            more_words, applied_rules = expand_words(query.text, search_filter)
+        understood = replace(understood, expansions=(*understood.expansions, *more_words))
 
     # --- encode. The product legs (MiniLM, then the text and keyword queries on the product
     # collection) run in a second thread meanwhile: torch releases the GIL, so they cost
@@ -208,6 +215,12 @@ def search(query: SearchQuery) -> SearchOutcome:
             ranked = _identifiers_first(ranked, understood.identifier_ids)
             if query.diversity and live_images is not None:
                 ranked = _diversified(ranked, query, live_images)
+            if query.rules:
+                # Pins, boosts, buries and hides on the whole fused ranking, before the page is
+                # cut; the optional VLM re-rank of the page comes after (rules_step.py). Its
+                # time counts in vector_search (bench/rules.py measures it on its own).
+                ranked, ranked_by = apply_rankers(query, ranked)
+                applied_rules += ranked_by
             page = ranked[query.offset : query.offset + query.limit]
         total, facets = totals_and_facets(live_products, search_filter)
 
@@ -231,6 +244,7 @@ def search(query: SearchQuery) -> SearchOutcome:
         },
         query_vector=image_vector,
         model=clip.model_key if image_vector is not None else None,
+        rules=list(dict.fromkeys(applied_rules)),
     )
 
 

@@ -35,6 +35,7 @@ class SearchQuery:
     correct: bool = True  # typo tolerance; False searches the words as typed
     understand: bool = True  # False: no query understanding at all (evaluation, bench)
     diversity: float = 0.0  # MMR over the top results (search/query/diversity.py); 0: off
+    rules: bool = True  # False: no merchandising rules (search/query/rules_step.py; preview)
 
     @property
     def kind(self) -> str:
@@ -59,6 +60,7 @@ class ResultItem:
     image_file: str | None = None  # storage names of the matched image, from the point payload
     thumbnail_file: str | None = None
     match: str | None = None  # "identifier": the query is this product's SKU, GTIN or MPN
+    rules: list[str] = field(default_factory=list)  # ids of the rules that placed this result
 
 
 @dataclass
@@ -78,6 +80,7 @@ class SearchOutcome:
     # The image leg's query vector and the CLIP model that made it (for search analytics).
     query_vector: np.ndarray | None = None
     model: str | None = None
+    rules: list = field(default_factory=list)  # AppliedRule (search/query/rules_step.py)
 
     @property
     def took_ms(self) -> float:

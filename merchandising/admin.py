@@ -1,0 +1,138 @@
+"""Admin for merchandising rules, scoped like the catalogue: merchant staff see and edit the
+rules of their merchants and may only name their own products; shop staff see all and may
+write shop-wide rules. The preview page shows a query's results without and with the rules."""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+from django.urls import path
+
+from catalog import selectors as catalog_selectors
+from merchandising import preview, selectors, services
+from merchandising.models import Rule
+
+
+class RuleAdminForm(forms.ModelForm):
+    user = None  # set by RuleAdmin.get_form: the scope check needs who is writing
+
+    class Meta:
+        model = Rule
+        fields = list(services.RULE_FIELDS)
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        try:
+            services.rule_check_scope(user=self.user, rule=Rule(merchant=cleaned.get("merchant")))
+        except ValidationError as exc:
+            self.add_error("merchant", exc.message_dict["merchant"])
+        return cleaned
+
+
+def _is_member(request) -> bool:
+    return catalog_selectors.merchants_for_user(user=request.user).exists()
+
+
+@admin.register(Rule)
+class RuleAdmin(admin.ModelAdmin):
+    form = RuleAdminForm
+    change_list_template = "admin/merchandising/rule/change_list.html"
+    list_display = ["name", "kind", "merchant", "enabled", "when", "starts_at", "ends_at"]
+    list_filter = ["kind", "enabled"]
+    search_fields = ["name", "query", "terms"]
+    list_select_related = ["merchant", "product"]
+    # A search box over the merchant-scoped product admin, not one <option> per product.
+    autocomplete_fields = ["product"]
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "merchant", "enabled", ("starts_at", "ends_at")]}),
+        (
+            "When (pin, boost, bury, hide)",
+            {"fields": ["match", "query", "filter_category"]},
+        ),
+        ("Synonyms", {"fields": ["synonym_type", "terms", "synonyms"]}),
+        ("Pin or hide", {"fields": ["product", "position"]}),
+        (
+            "Boost or bury",
+            {"fields": ["attribute", "value", ("price_min", "price_max"), "weight"]},
+        ),
+    ]
+
+    # Merchant staff manage their merchants' rules without a model permission of their own:
+    # membership is the permission, as it is for the merchant API.
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) or _is_member(request)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or _is_member(request)
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) or _is_member(request)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) or _is_member(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) or _is_member(request)
+
+    def get_queryset(self, request):
+        return selectors.rule_list_for_user(user=request.user)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.user = request.user  # type: ignore[attr-defined]  # RuleAdminForm.user
+        return form
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "merchant":
+            kwargs["queryset"] = catalog_selectors.merchants_for_user(user=request.user)
+        if db_field.name == "product":
+            kwargs["queryset"] = catalog_selectors.product_list_for_user(
+                user=request.user
+            ).select_related("merchant")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="When")
+    def when(self, rule: Rule) -> str:
+        if rule.kind == Rule.Kind.SYNONYM:
+            return rule.terms
+        parts = []
+        if rule.query:
+            parts.append(f"“{rule.query}”" + (" (words)" if rule.match == "words" else ""))
+        elif rule.match == "any":
+            parts.append("any query")
+        if rule.filter_category:
+            parts.append(f"in {rule.filter_category}")
+        return ", ".join(parts)
+
+    def delete_model(self, request, obj):
+        services.rule_delete(user=request.user, rule=obj)
+
+    def delete_queryset(self, request, queryset):
+        for rule in queryset:
+            services.rule_delete(user=request.user, rule=rule)
+
+    def get_urls(self):
+        return [
+            path(
+                "preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="merchandising_rule_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request):
+        if not self.has_view_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        form = preview.PreviewForm(request.GET or None, user=request.user)
+        comparison = preview.compare(form) if form.is_valid() else None
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Preview rules",
+            "form": form,
+            "comparison": comparison,
+        }
+        return TemplateResponse(request, "admin/merchandising/rule/preview.html", context)

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class MerchandisingConfig(AppConfig):
+    name = "merchandising"
+    verbose_name = "Merchandising"
+
+    def ready(self) -> None:
+        from merchandising import engine
+        from search.query import rules_step
+
+        # Search calls these at its rules step (search/query/rules_step.py).
+        rules_step.register_word_expander("merchandising.synonyms", engine.expand_words)
+        rules_step.register_ranker("merchandising.rules", engine.rank)
