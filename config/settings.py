@@ -327,6 +327,8 @@ SPECTACULAR_SETTINGS = {
         "BulkRowStatusEnum": "catalog.bulk.ROW_OUTCOMES",
         "WebhookEventEnum": "webhooks.models.Event",
         "WebhookDeliveryStatusEnum": "webhooks.models.WebhookDelivery.Status",
+        "RuleKindEnum": "merchandising.models.Rule.Kind",
+        "RuleMatchEnum": "merchandising.models.Rule.Match",
     },
 }
 
