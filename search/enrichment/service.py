@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
+from django.db import transaction
 
 from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
@@ -59,30 +60,33 @@ def enrich_images(image_ids: Sequence[int], *, index: VectorIndex | None = None)
             report.failed[image.pk] = f"{type(exc).__name__}: {exc}"
             logger.warning("enrichment of image %s failed: %s", image.pk, exc)
     twins = _find_twins([i for i in images if i.pk in hashes], hashes, index or get_vector_index())
-    for image in images:
-        if image.pk not in hashes:
-            continue
-        twin = twins.get(image.pk)
-        catalog_services.product_image_record_enrichment(
-            image_id=image.pk,
-            colors=colours[image.pk],
-            perceptual_hash=hashes[image.pk],
-            duplicate_of_id=twin[0] if twin else None,
-            duplicate_similarity=twin[1] if twin else None,
-        )
-        report.enriched.append(image.pk)
-        report.products.add(image.product_id)
-        if twin:
-            report.duplicates[image.pk] = twin[0]
+    enriched = [image for image in images if image.pk in hashes]
+    products = sorted({image.product_id for image in enriched})
     attributes: dict[int, dict[str, dict]] = {}
-    if settings.ENRICHMENT_ATTRIBUTES_ENABLED and report.products:
+    if settings.ENRICHMENT_ATTRIBUTES_ENABLED and products:
         try:
-            attributes = product_attributes(product_ids=sorted(report.products), index=index)
+            attributes = product_attributes(product_ids=products, index=index)
         except ModelUnavailable as exc:
             logger.info("zero-shot attributes skipped, CLIP unavailable: %s", exc)
-    # One write per product for colours and attributes together: one change for the index.
-    for product_id in sorted(report.products):
-        refresh_product_colors(product_id=product_id, attributes=attributes.get(product_id))
+    # The images' results and their products' derived values in one commit: an image counts
+    # as enriched only once its product's change (and the index work it records) is there too.
+    with transaction.atomic():
+        for image in enriched:
+            twin = twins.get(image.pk)
+            catalog_services.product_image_record_enrichment(
+                image_id=image.pk,
+                colors=colours[image.pk],
+                perceptual_hash=hashes[image.pk],
+                duplicate_of_id=twin[0] if twin else None,
+                duplicate_similarity=twin[1] if twin else None,
+            )
+            report.enriched.append(image.pk)
+            report.products.add(image.product_id)
+            if twin:
+                report.duplicates[image.pk] = twin[0]
+        # One write per product for colours and attributes together: one change for the index.
+        for product_id in products:
+            refresh_product_colors(product_id=product_id, attributes=attributes.get(product_id))
     return report
 
 

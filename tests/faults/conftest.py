@@ -211,6 +211,10 @@ def fault_env(clip_settings, settings, tmp_path, redis_server):
         "INDEX_RELAY_INTERVAL_SECONDS": str(RELAY_SECONDS),
         "INDEX_OUTBOX_MAX_BACKOFF_SECONDS": "2",
         "METRICS_ENABLED": "false",
+        # Colours and near-duplicates follow an image's index work as a separate task that
+        # writes the product again; the scenarios here are about the index work itself, and
+        # "converged" (outbox empty, nothing pending) would not wait for that second write.
+        "ENRICHMENT_ENABLED": "false",
     }
     yield env
     use_broker(original_broker, eager=True)

@@ -218,10 +218,11 @@ def test_photo_and_hybrid_searches(indexed_catalogue):
     assert hybrid["query_type"] == "hybrid"
     assert set(hybrid["legs"]) == {"image", "text", "keywords"}
     # the photo's decoding is timed as a stage of its own, first, and counted in took_ms; the
-    # words of a hybrid query are understood (identifiers, typos) before anything is encoded
+    # words of a hybrid query are understood (identifiers, typos) and expanded by the
+    # merchandising synonyms before anything is encoded
     stages = ["decode", "encode", "vector_search", "hydrate"]
     assert list(by_photo["stages"])[:4] == stages
-    assert list(hybrid["stages"])[:5] == ["decode", "understand", *stages[1:]]
+    assert list(hybrid["stages"])[:6] == ["decode", "understand", "rules", *stages[1:]]
     for body in (by_photo, hybrid):
         assert body["took_ms"] == pytest.approx(sum(body["stages"].values()), abs=0.02)
 
