@@ -61,8 +61,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "config.logs.RequestIdMiddleware",
+    # First, so that the time spent in the other middleware counts too.
     "config.metrics.PrometheusMiddleware",
+    # Before everything that logs, so that each line of the request carries its id.
+    "config.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
