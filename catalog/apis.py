@@ -193,8 +193,15 @@ class QueryDateTimeField(serializers.DateTimeField):
         return dictionary.get(self.field_name, serializers.empty)
 
 
+class QueryChoiceField(serializers.ChoiceField):
+    """A choice query parameter; present but empty (`?status=`) is an error, not "absent"."""
+
+    def get_value(self, dictionary):
+        return dictionary.get(self.field_name, serializers.empty)
+
+
 class ImageFilterParamsSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=ProductImage.Status.choices, required=False)
+    status = QueryChoiceField(choices=ProductImage.Status.choices, required=False)
     updated_since = QueryDateTimeField(required=False)
 
 
@@ -204,7 +211,7 @@ class ProductListParamsSerializer(serializers.Serializer):
     limit = QueryIntegerField(required=False, min_value=1, max_value=200)
     offset = QueryIntegerField(required=False, min_value=0)
     updated_since = QueryDateTimeField(required=False)
-    image_status = serializers.ChoiceField(choices=ProductImage.Status.choices, required=False)
+    image_status = QueryChoiceField(choices=ProductImage.Status.choices, required=False)
 
 
 UPDATED_SINCE_PARAMETER = OpenApiParameter(

@@ -93,6 +93,8 @@ def test_product_list_filters_by_updated_since_and_image_status(shop):
         ("/api/v1/merchant/images/", {"updated_since": ""}, "updated_since"),
         ("/api/v1/merchant/products/", {"updated_since": "2026-13-45"}, "updated_since"),
         ("/api/v1/merchant/products/", {"image_status": "lost"}, "image_status"),
+        ("/api/v1/merchant/images/", {"status": ""}, "status"),
+        ("/api/v1/merchant/products/", {"image_status": ""}, "image_status"),
     ],
 )
 def test_bad_filter_values_are_a_400_naming_the_field(shop, path, params, field):
