@@ -4,30 +4,19 @@ a timing or a recall (the models are random)."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench import run_quick
+
 SHARE = r"[01]\.\d{3}"
 
 pytestmark = pytest.mark.slow
 
 
 def test_quick_run_prints_recall_per_query_kind_and_the_look_latency():
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "scenes.py"), "--quick"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    run = run_quick("scenes.py")
 
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     out = run.stdout

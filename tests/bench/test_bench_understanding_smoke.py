@@ -3,30 +3,19 @@ figure. Benchmarks print figures; nothing here checks a timing."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench import run_quick
+
 NUMBER = r"\d+(?:\.\d+)?"
 
 pytestmark = pytest.mark.slow
 
 
 def test_quick_run_prints_the_cost_of_each_query_kind():
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "understanding.py"), "--quick"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
+    run = run_quick("understanding.py")
 
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert re.search(r"^vocabulary build [\d,]+ ms: [\d,]+ words", run.stdout, re.M)
