@@ -265,7 +265,7 @@ ROLLUP_FILL = """
 INSERT INTO analytics_searchevent (search_id, created_at, kind, words, filters, product_ids,
     scores, merchant_ids, result_count, best_score, took_ms, model, visitor_id, photo_hash)
 SELECT md5(n::text || 's')::uuid,
-       %(start)s::timestamptz + (n::float / %(searches)s) * interval '7 days' - interval '1 second',
+       %(start)s::timestamptz + ((n - 1)::float / %(searches)s) * interval '7 days',
        (ARRAY['text','text','text','photo','hybrid'])[1 + n %% 5],
        'query ' || (n * 7919 %% 5000),
        '{}'::jsonb, '[1,2,3,4,5,6,7,8,9,10]'::jsonb, '[0.9,0.8,0.7,0.6,0.5,0.4,0.3,0.2,0.1,0.05]'::jsonb,
