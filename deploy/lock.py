@@ -138,6 +138,9 @@ def compile_locks() -> None:
         )
         raw_runtime = Path(scratch) / "runtime.txt"
         _compile(["--constraint", str(pins)], raw_runtime)
+        # uv names the constraint file in its "via" notes; a scratch path would change the
+        # lock on every compile.
+        raw_runtime.write_text(raw_runtime.read_text().replace(str(pins), DEV_LOCK.name))
         _write(raw_dev, DEV_LOCK, "runtime and dev dependencies", digest)
         _write(raw_runtime, RUNTIME_LOCK, "runtime dependencies", digest)
     print(f"wrote {RUNTIME_LOCK.name} and {DEV_LOCK.name}")
