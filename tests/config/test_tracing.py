@@ -17,12 +17,18 @@ OTEL_MIDDLEWARE = (
 
 
 @pytest.fixture
-def spans(settings):
+def provider(settings):
     """Django and Celery instrumented for this test only, spans kept in memory."""
-    exporter = InMemorySpanExporter()
-    tracing.instrument(tracing.tracer_provider(), exporter=exporter)
-    yield exporter
+    provider = tracing.tracer_provider()
+    provider.kept = InMemorySpanExporter()
+    tracing.instrument(provider, exporter=provider.kept)
+    yield provider
     tracing.uninstrument()
+
+
+@pytest.fixture
+def spans(provider):
+    return provider.kept
 
 
 def _server_spans(exporter):
@@ -73,3 +79,16 @@ def test_an_endpoint_turns_tracing_on_and_spans_reach_the_collector(monkeypatch,
         for span in scope.spans
     ]
     assert [a.get(tracing.REQUEST_ID_ATTRIBUTE) for a in attributes] == [response["X-Request-ID"]]
+
+
+@pytest.mark.django_db
+def test_a_task_queued_inside_a_traced_request_is_its_child(provider):
+    from workers.tasks import sweep_unindexed
+
+    # Given a request's span; when it queues a task (inline here, as in make demo)
+    with provider.get_tracer("test").start_as_current_span("request") as request_span:
+        sweep_unindexed.delay()
+    # Then the task's run is a span of the same trace, under the request's
+    [run] = [span for span in provider.kept.get_finished_spans() if span.kind == SpanKind.CONSUMER]
+    assert run.name == "run/workers.tasks.sweep_unindexed"
+    assert run.parent.span_id == request_span.get_span_context().span_id
