@@ -12,7 +12,7 @@ DEMO_ADDR ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv demo test test-fast lint duplicate-code format migrate bench bench-indexing bench-vector-index bench-search bench-outbox bench-understanding schemathesis relevance browser clean openapi lock lock-check
+.PHONY: help venv demo test test-fast lint duplicate-code format migrate bench bench-indexing bench-vector-index bench-search bench-outbox bench-understanding schemathesis relevance browser clean openapi client lock lock-check
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}'
@@ -22,7 +22,7 @@ help: ## List the targets
 TORCH_INDEX_URL ?= https://download.pytorch.org/whl/cpu
 TORCH_VERSION := $(shell sed -n 's/^ *"torch==\([^"]*\)".*/\1/p' pyproject.toml)
 
-$(STAMP): pyproject.toml requirements-dev.lock
+$(STAMP): pyproject.toml requirements-dev.lock clients/python/pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	$(PYTHON) deploy/lock.py check
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,8 @@ $(STAMP): pyproject.toml requirements-dev.lock
 	# Everything else exactly as locked, hashes checked; then the project itself.
 	$(VENV)/bin/pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
 	$(VENV)/bin/pip install --quiet --no-deps --no-build-isolation -e .
+	# The generated API client (clients/python), as its users install it; its dependencies are locked.
+	$(VENV)/bin/pip install --quiet --no-deps --no-build-isolation -e clients/python
 	$(VENV)/bin/pip check
 	touch $(STAMP)
 
@@ -111,6 +113,9 @@ openapi: $(STAMP) ## Write the API schema to docs/openapi.yaml (a test fails whe
 	@# Integer ranges in the schema follow the database; the contract is PostgreSQL's (no connection is made).
 	DATABASE_URL=postgres://schema@127.0.0.1:5432/schema HF_HUB_OFFLINE=1 \
 		$(PY) manage.py spectacular --file docs/openapi.yaml --validate --fail-on-warn
+
+client: $(STAMP) ## Regenerate the Python client (clients/python) from docs/openapi.yaml (a test fails when it is stale)
+	$(PY) clients/generate.py write
 
 schemathesis: $(STAMP) ## A longer schemathesis run against the OpenAPI schema
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) HF_HUB_OFFLINE=1 SCHEMATHESIS_MAX_EXAMPLES=500 \

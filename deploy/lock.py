@@ -2,8 +2,9 @@
 pyproject.toml; `python deploy/lock.py check` fails when pyproject's dependency lists changed
 since (make lock-check, and every `make venv`).
 
-- requirements.lock: the runtime dependencies (the Docker image);
-- requirements-dev.lock: runtime and dev extras (make venv, make test, .ci/run), the same
+- requirements.lock: the runtime dependencies and the optional extras in RUNTIME_EXTRAS (the
+  Docker image);
+- requirements-dev.lock: those and the dev extra (make venv, make test, .ci/run), the same
   versions as requirements.lock for what both hold.
 
 Every line is pinned with hashes, from PyPI only, for Linux x86_64 and Python 3.11. torch is
@@ -32,6 +33,9 @@ PYPROJECT = ROOT / "pyproject.toml"
 RUNTIME_LOCK = ROOT / "requirements.lock"
 DEV_LOCK = ROOT / "requirements-dev.lock"
 HASH_LINE = "# pyproject-dependencies-sha256: "
+# Optional extras the locks (so the image and the tests) hold too: small, and each one off
+# until a setting turns it on. `pip install visual-search` alone leaves them out.
+RUNTIME_EXTRAS = ["otel"]
 # Installed on their own, from the wheel index that picks CPU or CUDA (see the docstring).
 LEFT_OUT = re.compile(r"^(torch|triton|nvidia-[a-z0-9-]+|cuda-[a-z0-9-]+)==", re.I)
 COMPILE_ARGS = [
@@ -49,13 +53,15 @@ COMPILE_ARGS = [
 
 
 def dependencies_digest(pyproject: Path = PYPROJECT) -> str:
-    """What the locks were made from: the runtime and dev dependency lists, nothing else of
-    pyproject.toml (a changed linter setting needs no new lock)."""
+    """What the locks were made from: the runtime, locked extras and dev dependency lists,
+    nothing else of pyproject.toml (a changed linter setting needs no new lock)."""
     project = tomllib.loads(pyproject.read_text())["project"]
+    extras = project.get("optional-dependencies", {})
     wanted = {
         "dependencies": project.get("dependencies", []),
-        "dev": project.get("optional-dependencies", {}).get("dev", []),
+        "dev": extras.get("dev", []),
         "requires-python": project.get("requires-python", ""),
+        **{f"extra:{name}": extras.get(name, []) for name in RUNTIME_EXTRAS},
     }
     return hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()
 
@@ -125,7 +131,8 @@ def compile_locks() -> None:
     digest = dependencies_digest()
     with tempfile.TemporaryDirectory() as scratch:
         raw_dev = Path(scratch) / "dev.txt"
-        _compile(["--extra", "dev"], raw_dev)
+        extras = [arg for name in RUNTIME_EXTRAS for arg in ("--extra", name)]
+        _compile([*extras, "--extra", "dev"], raw_dev)
         # The runtime lock takes the dev lock's versions, so both install the same thing.
         pins = Path(scratch) / "pins.txt"
         pins.write_text(
@@ -137,7 +144,10 @@ def compile_locks() -> None:
             + "\n"
         )
         raw_runtime = Path(scratch) / "runtime.txt"
-        _compile(["--constraint", str(pins)], raw_runtime)
+        _compile([*extras, "--constraint", str(pins)], raw_runtime)
+        # uv names the constraint file in its "via" notes; a scratch path would change the
+        # lock on every compile.
+        raw_runtime.write_text(raw_runtime.read_text().replace(str(pins), DEV_LOCK.name))
         _write(raw_dev, DEV_LOCK, "runtime and dev dependencies", digest)
         _write(raw_runtime, RUNTIME_LOCK, "runtime dependencies", digest)
     print(f"wrote {RUNTIME_LOCK.name} and {DEV_LOCK.name}")

@@ -49,7 +49,10 @@ def test_a_change_elsewhere_in_pyproject_needs_no_new_lock(tmp_path):
 
 @pytest.mark.parametrize(
     ("lock_file", "groups"),
-    [("RUNTIME_LOCK", ["dependencies"]), ("DEV_LOCK", ["dependencies", "dev"])],
+    [
+        ("RUNTIME_LOCK", ["dependencies", *lock.RUNTIME_EXTRAS]),
+        ("DEV_LOCK", ["dependencies", *lock.RUNTIME_EXTRAS, "dev"]),
+    ],
 )
 def test_every_declared_dependency_is_pinned_with_hashes(lock_file, groups):
     path = getattr(lock, lock_file)

@@ -1,0 +1,287 @@
+import datetime
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error import Error
+from ...models.merchant_products_list_image_status import MerchantProductsListImageStatus
+from ...models.product_page import ProductPage
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    image_status: MerchantProductsListImageStatus | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    merchant: str | Unset = UNSET,
+    offset: int | Unset = UNSET,
+    q: str | Unset = UNSET,
+    updated_since: datetime.datetime | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    json_image_status: str | Unset = UNSET
+    if not isinstance(image_status, Unset):
+        json_image_status = image_status.value
+
+    params["image_status"] = json_image_status
+
+    params["limit"] = limit
+
+    params["merchant"] = merchant
+
+    params["offset"] = offset
+
+    params["q"] = q
+
+    json_updated_since: str | Unset = UNSET
+    if not isinstance(updated_since, Unset):
+        json_updated_since = updated_since.isoformat()
+    params["updated_since"] = json_updated_since
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/merchant/products/",
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | ProductPage | None:
+    if response.status_code == 200:
+        response_200 = ProductPage.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 405:
+        response_405 = Error.from_dict(response.json())
+
+        return response_405
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 503:
+        response_503 = Error.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | ProductPage]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    image_status: MerchantProductsListImageStatus | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    merchant: str | Unset = UNSET,
+    offset: int | Unset = UNSET,
+    q: str | Unset = UNSET,
+    updated_since: datetime.datetime | Unset = UNSET,
+) -> Response[Error | ProductPage]:
+    """
+    Args:
+        image_status (MerchantProductsListImageStatus | Unset):
+        limit (int | Unset):
+        merchant (str | Unset):
+        offset (int | Unset):
+        q (str | Unset):
+        updated_since (datetime.datetime | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | ProductPage]
+    """
+
+    kwargs = _get_kwargs(
+        image_status=image_status,
+        limit=limit,
+        merchant=merchant,
+        offset=offset,
+        q=q,
+        updated_since=updated_since,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    image_status: MerchantProductsListImageStatus | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    merchant: str | Unset = UNSET,
+    offset: int | Unset = UNSET,
+    q: str | Unset = UNSET,
+    updated_since: datetime.datetime | Unset = UNSET,
+) -> Error | ProductPage | None:
+    """
+    Args:
+        image_status (MerchantProductsListImageStatus | Unset):
+        limit (int | Unset):
+        merchant (str | Unset):
+        offset (int | Unset):
+        q (str | Unset):
+        updated_since (datetime.datetime | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | ProductPage
+    """
+
+    return sync_detailed(
+        client=client,
+        image_status=image_status,
+        limit=limit,
+        merchant=merchant,
+        offset=offset,
+        q=q,
+        updated_since=updated_since,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    image_status: MerchantProductsListImageStatus | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    merchant: str | Unset = UNSET,
+    offset: int | Unset = UNSET,
+    q: str | Unset = UNSET,
+    updated_since: datetime.datetime | Unset = UNSET,
+) -> Response[Error | ProductPage]:
+    """
+    Args:
+        image_status (MerchantProductsListImageStatus | Unset):
+        limit (int | Unset):
+        merchant (str | Unset):
+        offset (int | Unset):
+        q (str | Unset):
+        updated_since (datetime.datetime | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | ProductPage]
+    """
+
+    kwargs = _get_kwargs(
+        image_status=image_status,
+        limit=limit,
+        merchant=merchant,
+        offset=offset,
+        q=q,
+        updated_since=updated_since,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    image_status: MerchantProductsListImageStatus | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    merchant: str | Unset = UNSET,
+    offset: int | Unset = UNSET,
+    q: str | Unset = UNSET,
+    updated_since: datetime.datetime | Unset = UNSET,
+) -> Error | ProductPage | None:
+    """
+    Args:
+        image_status (MerchantProductsListImageStatus | Unset):
+        limit (int | Unset):
+        merchant (str | Unset):
+        offset (int | Unset):
+        q (str | Unset):
+        updated_since (datetime.datetime | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | ProductPage
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            image_status=image_status,
+            limit=limit,
+            merchant=merchant,
+            offset=offset,
+            q=q,
+            updated_since=updated_since,
+        )
+    ).parsed

@@ -1,0 +1,221 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.detect_input_request import DetectInputRequest
+from ...models.detect_output import DetectOutput
+from ...models.error import Error
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: DetectInputRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/v1/search/detect/",
+    }
+
+    _kwargs["files"] = body.to_multipart()
+
+    headers["Content-Type"] = "multipart/form-data; boundary=+++"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> DetectOutput | Error | None:
+    if response.status_code == 200:
+        response_200 = DetectOutput.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 405:
+        response_405 = Error.from_dict(response.json())
+
+        return response_405
+
+    if response.status_code == 406:
+        response_406 = Error.from_dict(response.json())
+
+        return response_406
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 503:
+        response_503 = Error.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[DetectOutput | Error]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: DetectInputRequest,
+) -> Response[DetectOutput | Error]:
+    """The items a detector finds in the shopper's photo: boxes (x0,y0,x1,y1 normalised 0..1 in the upright
+    photo) with a label and a score, best first, at most DETECT_MAX_BOXES, never the whole photo. Search
+    one with `crop` on `POST /api/v1/search/`, or all of them at once with `look`. 503 when this server
+    has no detector (DETECTOR_ENABLED, DETECTOR_MODEL); cropping still works then.
+
+    Args:
+        body (DetectInputRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[DetectOutput | Error]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: DetectInputRequest,
+) -> DetectOutput | Error | None:
+    """The items a detector finds in the shopper's photo: boxes (x0,y0,x1,y1 normalised 0..1 in the upright
+    photo) with a label and a score, best first, at most DETECT_MAX_BOXES, never the whole photo. Search
+    one with `crop` on `POST /api/v1/search/`, or all of them at once with `look`. 503 when this server
+    has no detector (DETECTOR_ENABLED, DETECTOR_MODEL); cropping still works then.
+
+    Args:
+        body (DetectInputRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        DetectOutput | Error
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: DetectInputRequest,
+) -> Response[DetectOutput | Error]:
+    """The items a detector finds in the shopper's photo: boxes (x0,y0,x1,y1 normalised 0..1 in the upright
+    photo) with a label and a score, best first, at most DETECT_MAX_BOXES, never the whole photo. Search
+    one with `crop` on `POST /api/v1/search/`, or all of them at once with `look`. 503 when this server
+    has no detector (DETECTOR_ENABLED, DETECTOR_MODEL); cropping still works then.
+
+    Args:
+        body (DetectInputRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[DetectOutput | Error]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: DetectInputRequest,
+) -> DetectOutput | Error | None:
+    """The items a detector finds in the shopper's photo: boxes (x0,y0,x1,y1 normalised 0..1 in the upright
+    photo) with a label and a score, best first, at most DETECT_MAX_BOXES, never the whole photo. Search
+    one with `crop` on `POST /api/v1/search/`, or all of them at once with `look`. 503 when this server
+    has no detector (DETECTOR_ENABLED, DETECTOR_MODEL); cropping still works then.
+
+    Args:
+        body (DetectInputRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        DetectOutput | Error
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,12 @@
+from enum import StrEnum
+
+
+class AppliedRuleKindEnum(StrEnum):
+    BOOST = "boost"
+    BURY = "bury"
+    HIDE = "hide"
+    PIN = "pin"
+    SYNONYM = "synonym"
+
+    def __str__(self) -> str:
+        return str(self.value)

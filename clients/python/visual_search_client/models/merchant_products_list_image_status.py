@@ -1,0 +1,10 @@
+from enum import StrEnum
+
+
+class MerchantProductsListImageStatus(StrEnum):
+    FAILED = "failed"
+    INDEXED = "indexed"
+    PENDING = "pending"
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="SearchOutputStages")
+
+
+@_attrs_define
+class SearchOutputStages:
+    """Milliseconds per stage: decode (reading and checking the shopper's photo, for a photo query), understand
+    (identifiers, typo correction and recognised words, for a query with words), encode (CLIP; the product-text and
+    keyword legs run beside it in a second thread), vector_search (the image leg, then whatever the product legs still
+    need, totals and facets), hydrate, rerank. They add up to took_ms.
+
+    """
+
+    additional_properties: dict[str, float] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        search_output_stages = cls()
+
+        search_output_stages.additional_properties = d
+        return search_output_stages
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> float:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: float) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
