@@ -472,8 +472,11 @@ def near_duplicate_groups_across_merchants() -> list[tuple[ProductImage, list[Pr
 def user_reviews_duplicates_across_merchants(*, user: AbstractBaseUser | AnonymousUser) -> bool:
     """Shop staff: superusers and those given the permission (never merchant staff by their
     group)."""
+    has_perm = getattr(user, "has_perm", None)  # AnonymousUser and User have it; the base not
     return bool(
-        user.is_authenticated and user.has_perm("catalog.review_duplicates_across_merchants")  # type: ignore[union-attr]
+        user.is_authenticated
+        and has_perm is not None
+        and has_perm("catalog.review_duplicates_across_merchants")
     )
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -533,7 +533,7 @@ DRAFT_PARTS = ("title", "description", "attributes")
 
 
 def product_draft_record(
-    *, product: Product, copy: DraftedCopy, requested_by: User | None = None
+    *, product: Product, copy: DraftedCopy, requested_by: User | AnonymousUser | None = None
 ) -> ProductDraft:
     draft = ProductDraft(
         product=product,
@@ -541,7 +541,7 @@ def product_draft_record(
         description=copy.description,
         attributes=dict(copy.attributes),
         model=copy.model,
-        requested_by=requested_by if requested_by and requested_by.is_authenticated else None,
+        requested_by=requested_by if isinstance(requested_by, User) else None,
     )
     draft.full_clean()
     draft.save()
