@@ -43,6 +43,12 @@ def coloured_shop(module_clip):
         merchant=merchant, sku="COPY-0", title="Copy", price="9.00", category="jackets"
     )
     services.product_image_create(product=copy, data=recoloured_copy(first_photo(products[0])))
+    # Another shop lists the second photo as its own: a group for shop staff only.
+    reseller, _ = merchant_with_owner(name="Corner Reseller")
+    taken = services.product_create(
+        merchant=reseller, sku="R-1", title="Reseller item", price="8.00", category="jackets"
+    )
+    services.product_image_create(product=taken, data=recoloured_copy(first_photo(products[1])))
     assert set(ProductImage.objects.values_list("status", flat=True)) == {"indexed"}
     return products, owner
 
@@ -111,5 +117,32 @@ def test_the_merchant_reviews_near_duplicates_in_the_admin(
     expect(phone_page.locator(".dup-group img")).to_have_count(2)
     screenshot(phone_page, "admin-near-duplicates-phone", full_page=True)
 
+    expect(page.get_by_text("Corner Reseller")).to_have_count(0)  # another shop's business
+
     group.get_by_role("button", name="Keep both").click()
     expect(page.get_by_text("No near-duplicates to review.")).to_be_visible()
+
+
+def test_shop_staff_review_photos_shared_between_merchants(
+    coloured_shop, page, phone_page, screenshot
+):
+    from tests.factories import UserFactory
+
+    products, _ = coloured_shop
+    UserFactory(username="operator", is_staff=True, is_superuser=True)
+    page.goto("/admin/login/?next=/admin/catalog/productimage/near-duplicates/")
+    page.get_by_label("Username").fill("operator")
+    page.get_by_label("Password").fill("pw-for-tests-1")
+    page.get_by_role("button", name="Log in").click()
+    across = page.locator(".dup-group-across")
+    expect(across).to_have_count(1)
+    expect(across.get_by_text("Corner Reseller")).to_be_visible()
+    expect(across.get_by_text(products[1].merchant.name)).to_be_visible()
+    screenshot(page, "admin-near-duplicates-across-desktop", full_page=True)
+    phone_page.context.add_cookies(page.context.cookies())
+    phone_page.goto("/admin/catalog/productimage/near-duplicates/#across")
+    expect(phone_page.locator(".dup-group-across img")).to_have_count(2)
+    screenshot(phone_page, "admin-near-duplicates-across-phone", full_page=True)
+
+    across.get_by_role("button", name="Not a copy").click()
+    expect(page.get_by_text("No photos shared between merchants.")).to_be_visible()

@@ -15,7 +15,7 @@ from catalog.sample_data import SWATCH_COLOURS, draw_product
 from catalog.sample_data import generate_products as sample_products
 from search.rerankers import cascade
 from tests.factories import merchant_with_owner
-from tests.search.chat_server import Answer, ChatServer, Delay, always
+from tests.search.chat_server import Answer, ChatServer, Delay, Status, always
 from tests.search.tiny_vlm import tiny_llava
 
 pytestmark = pytest.mark.django_db
@@ -77,8 +77,9 @@ def test_a_good_answer_is_a_draft_for_the_merchant_not_a_change(shop, chat):
         (Delay(3.0, Answer(json.dumps(GOOD))), 504, "in time"),
         (Answer("Sure! Here is a lovely jacket."), 502, "JSON"),
         (Answer(json.dumps({"description": "no title"})), 502, "title"),
+        (Status(500), 502, "endpoint failed"),
     ],
-    ids=["slow", "malformed", "no-title"],
+    ids=["slow", "malformed", "no-title", "server-error"],
 )
 def test_a_slow_or_malformed_answer_is_a_clear_error(shop, chat, settings, action, status, words):
     settings.ENRICHMENT_DRAFT_TIMEOUT_MS = 500
