@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from catalog import drafting, selectors, services
 from catalog.intake import ImageRejected, read_upload
@@ -134,6 +135,15 @@ def colour_chips(colours: list[dict]) -> str:
             for c in colours
         ),
     )
+
+
+def _attribute_source(item: dict) -> str:
+    if item["source"] == "merchant":
+        return "typed by the merchant"
+    confidence = (item.get("derived") or {}).get("confidence")
+    if confidence is None:
+        return "no value reached the attribute's threshold"
+    return f"confidence {confidence:.2f}"
 
 
 def duplicate_link(image: ProductImage) -> str:
@@ -300,15 +310,13 @@ class ProductAdmin(MerchantScopedAdmin):
         if not found:
             return "-"
         return format_html_join(
-            format_html("<br>"),
+            mark_safe("<br>"),
             "{}: {} ({})",
             (
                 (
                     name,
                     ", ".join(item["values"]) or "unsure",
-                    "typed by the merchant"
-                    if item["source"] == "merchant"
-                    else f"confidence {item['derived'].get('confidence') or 0:.2f}",
+                    _attribute_source(item),
                 )
                 for name, item in found.items()
             ),
