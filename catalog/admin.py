@@ -2,14 +2,15 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
-from catalog import selectors, services
+from catalog import drafting, selectors, services
 from catalog.intake import ImageRejected, read_upload
 from catalog.models import Merchant, MerchantMembership, Product, ProductImage
 from config.validation import MESSAGE as CONTROL_CHARACTERS
@@ -136,6 +137,15 @@ def colour_chips(colours: list[dict]) -> str:
     )
 
 
+def _attribute_source(item: dict) -> str:
+    if item["source"] == "merchant":
+        return "typed by the merchant"
+    confidence = (item.get("derived") or {}).get("confidence")
+    if confidence is None:
+        return "no value reached the attribute's threshold"
+    return f"confidence {confidence:.2f}"
+
+
 def duplicate_link(image: ProductImage) -> str:
     if image.duplicate_of_id is None:
         return "-"
@@ -181,11 +191,118 @@ class ProductAdmin(MerchantScopedAdmin):
     list_filter = ["is_active", "in_stock", "category", "brand"]
     search_fields = ["title", "sku", "gtin", "mpn", "brand"]
     list_select_related = ["merchant"]
-    actions = ["reindex_selected", "confirm_derived_colours"]
+    actions = ["reindex_selected", "confirm_derived_colours", "draft_with_ai"]
+
+    class Media:
+        css = {"all": ["catalog/enrichment-admin.css"]}
+
+    # Each draft waits for the model (ENRICHMENT_DRAFT_TIMEOUT_MS): a few per click keeps the
+    # page's answer within a minute or so.
+    MAX_DRAFTS_PER_ACTION = 5
 
     def get_readonly_fields(self, request, obj=None):
         # A product belongs to one merchant for life (its SKU, images and points are theirs).
-        return ["merchant", "colours", "derived_attribute_values"] if obj is not None else []
+        if obj is None:
+            return []
+        return ["merchant", "colours", "derived_attribute_values", "ai_drafts"]
+
+    @admin.display(description="AI drafts to review")
+    def ai_drafts(self, product: Product) -> str:
+        pending = selectors.product_drafts_pending(product=product)
+        if not pending:
+            return 'None. Select the product in the list and run "Draft title/description with AI".'
+        # Buttons, not forms: this sits inside the product's own form. Each button posts the
+        # form to the draft's own address (formaction), which reads only its fields.
+        return format_html_join(
+            "",
+            '<div class="ai-draft"><p class="ai-draft-meta">Draft {} by {}, {}</p>'
+            "<p><strong>Title:</strong> {}</p><p><strong>Description:</strong> {}</p>"
+            "<p><strong>Attributes:</strong> {}</p>"
+            '<p class="ai-draft-parts">Take: '
+            '<label><input type="checkbox" name="draft-{}-parts" value="title" checked> title</label> '
+            '<label><input type="checkbox" name="draft-{}-parts" value="description" checked> description</label> '
+            '<label><input type="checkbox" name="draft-{}-parts" value="attributes"> attributes</label></p>'
+            '<p><button type="submit" class="button default" formaction="{}">Accept</button> '
+            '<button type="submit" class="button" formaction="{}">Discard</button></p></div>',
+            (
+                (
+                    draft.pk,
+                    draft.model or "the model",
+                    draft.created_at.strftime("%Y-%m-%d %H:%M"),
+                    draft.title,
+                    draft.description or "-",
+                    ", ".join(f"{k}: {v}" for k, v in draft.attributes.items()) or "-",
+                    draft.pk,
+                    draft.pk,
+                    draft.pk,
+                    reverse("admin:catalog_product_draft", args=[product.pk, draft.pk, "accept"]),
+                    reverse("admin:catalog_product_draft", args=[product.pk, draft.pk, "discard"]),
+                )
+                for draft in pending
+            ),
+        )
+
+    @admin.action(description="Draft title/description with AI")
+    def draft_with_ai(self, request, queryset):
+        drafter = drafting.drafter_get()
+        if drafter is None:
+            self.message_user(request, "No drafter is installed.", messages.ERROR)
+            return
+        products = list(queryset[: self.MAX_DRAFTS_PER_ACTION + 1])
+        if len(products) > self.MAX_DRAFTS_PER_ACTION:
+            self.message_user(
+                request,
+                f"Drafting the first {self.MAX_DRAFTS_PER_ACTION} only: each waits for the model.",
+                messages.WARNING,
+            )
+            products = products[: self.MAX_DRAFTS_PER_ACTION]
+        drafted = 0
+        for product in products:
+            try:
+                copy = drafter(product)
+            except drafting.DraftingFailed as exc:
+                self.message_user(request, f"{product}: {exc}", messages.ERROR)
+                continue
+            services.product_draft_record(product=product, copy=copy, requested_by=request.user)
+            drafted += 1
+        if drafted:
+            self.message_user(
+                request,
+                f"{drafted} draft(s) written; open the product to accept or discard its draft. "
+                "Nothing was changed yet.",
+                messages.SUCCESS,
+            )
+
+    def draft_review_view(self, request, product_id: int, draft_id: int, decision: str):
+        product = self.get_queryset(request).filter(pk=product_id).first()
+        if request.method != "POST" or product is None:
+            raise Http404
+        if not self.has_change_permission(request, product):
+            raise PermissionDenied
+        draft = selectors.product_draft_get(product=product, draft_id=draft_id)
+        if draft is None or decision not in ("accept", "discard"):
+            raise Http404
+        try:
+            if decision == "accept":
+                parts = request.POST.getlist(f"draft-{draft.pk}-parts")
+                services.product_draft_accept(draft=draft, parts=parts, user=request.user)
+                self.message_user(
+                    request, f"Draft {draft.pk} accepted: {', '.join(parts)}.", messages.SUCCESS
+                )
+            else:
+                services.product_draft_discard(draft=draft, user=request.user)
+                self.message_user(request, f"Draft {draft.pk} discarded.", messages.SUCCESS)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:catalog_product_change", args=[product.pk]))
+
+    def get_urls(self):
+        review = path(
+            "<int:product_id>/drafts/<int:draft_id>/<str:decision>/",
+            self.admin_site.admin_view(self.draft_review_view),
+            name="catalog_product_draft",
+        )
+        return [review, *super().get_urls()]
 
     @admin.display(description="Attributes (derived)")
     def derived_attribute_values(self, product: Product) -> str:
@@ -193,15 +310,13 @@ class ProductAdmin(MerchantScopedAdmin):
         if not found:
             return "-"
         return format_html_join(
-            format_html("<br>"),
+            mark_safe("<br>"),
             "{}: {} ({})",
             (
                 (
                     name,
                     ", ".join(item["values"]) or "unsure",
-                    "typed by the merchant"
-                    if item["source"] == "merchant"
-                    else f"confidence {item['derived'].get('confidence') or 0:.2f}",
+                    _attribute_source(item),
                 )
                 for name, item in found.items()
             ),
@@ -366,25 +481,42 @@ class ProductImageAdmin(MerchantScopedAdmin):
 
     def near_duplicates_view(self, request):
         """Near-duplicate groups of the staff user's merchants, side by side, to keep both
-        (dismiss the flag) or open the copy and delete it."""
+        (dismiss the flag) or open the copy and delete it. Shop staff also see the same
+        photo in different merchants' catalogues; merchant staff never do."""
+        across = selectors.user_reviews_duplicates_across_merchants(user=request.user)
         merchants = (
             None if request.user.is_superuser else selectors.merchants_for_user(user=request.user)
         )
         if request.method == "POST":
-            image = self.get_queryset(request).filter(pk=request.POST.get("dismiss") or 0).first()
-            if image is not None and self.has_change_permission(request, image):
-                services.product_image_duplicate_dismiss(image=image)
-                self.message_user(
-                    request, f"Image {image.pk} kept: flag dismissed.", messages.SUCCESS
-                )
+            self._dismiss(request, across_merchants=across)
             return HttpResponseRedirect(request.path)
         context = {
             **self.admin_site.each_context(request),
             "title": "Near-duplicate images to review",
             "groups": selectors.near_duplicate_groups(merchants=merchants),
+            "across": across,
+            "groups_across": (selectors.near_duplicate_groups_across_merchants() if across else []),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/catalog/productimage/near_duplicates.html", context)
+
+    def _dismiss(self, request, *, across_merchants: bool) -> None:
+        if request.POST.get("dismiss_across"):
+            if not across_merchants:
+                raise PermissionDenied
+            image = ProductImage.objects.filter(pk=request.POST["dismiss_across"]).first()
+            if image is not None:
+                services.product_image_duplicate_dismiss(image=image, across_merchants=True)
+                self.message_user(
+                    request,
+                    f"Image {image.pk}: not a copy of another shop's image, flag dismissed.",
+                    messages.SUCCESS,
+                )
+            return
+        image = self.get_queryset(request).filter(pk=request.POST.get("dismiss") or 0).first()
+        if image is not None and self.has_change_permission(request, image):
+            services.product_image_duplicate_dismiss(image=image)
+            self.message_user(request, f"Image {image.pk} kept: flag dismissed.", messages.SUCCESS)
 
     def has_add_permission(self, request):
         return False

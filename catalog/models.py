@@ -175,9 +175,28 @@ class ProductImage(TimestampedModel):
     duplicate_dismissed = models.BooleanField(
         default=False, help_text="The merchant reviewed the flag: not a duplicate."
     )
+    # The same photo in another merchant's catalogue: for shop staff (a copied listing, a
+    # reseller), never shown to either merchant.
+    duplicate_elsewhere = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="near_duplicates_elsewhere",
+    )
+    duplicate_elsewhere_similarity = models.FloatField(null=True, blank=True)
+    duplicate_elsewhere_dismissed = models.BooleanField(
+        default=False, help_text="Shop staff reviewed the flag across merchants: not a copy."
+    )
 
     class Meta:
         ordering = ["product_id", "position", "id"]
+        permissions = [
+            (
+                "review_duplicates_across_merchants",
+                "Can review near-duplicate images across merchants",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["product", "sha256"], name="unique_image_per_product")
         ]
@@ -213,3 +232,36 @@ class ProductImageFetch(TimestampedModel):
 
     def __str__(self) -> str:
         return f"fetch {self.pk} of {self.url}"
+
+
+class ProductDraft(TimestampedModel):
+    """Product copy drafted by a vision-language model from the product's images (search/
+    enrichment/drafts.py), kept for the merchant to accept or discard: never applied without
+    them."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DISCARDED = "discarded", "Discarded"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="drafts")
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    model = models.CharField(max_length=200, help_text="The model that wrote the draft.")
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"draft {self.pk} of product {self.product_id}"

@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Length
 
-from catalog.models import Merchant, Product, ProductImage, ProductImageFetch
+from catalog.models import Merchant, Product, ProductDraft, ProductImage, ProductImageFetch
 
 
 def merchants_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Merchant]:
@@ -357,16 +357,31 @@ def product_colors(*, product: Product) -> dict[str, Any]:
     return {"values": [], "source": "none", "derived": derived}
 
 
+def typed_attribute_values(*, attributes: Any, name: str) -> list[str]:
+    """What the merchant typed for an attribute (under its name, or with underscores for
+    spaces), lower case: the value that wins over a derived one, and the truth calibration
+    judges derived values by."""
+    typed_attributes = attributes if isinstance(attributes, dict) else {}
+    typed = typed_attributes.get(name, typed_attributes.get(name.replace(" ", "_")))
+    typed_values = typed if isinstance(typed, (list, tuple)) else [typed]
+    return [str(v).strip().lower() for v in typed_values if isinstance(v, str) and v.strip()]
+
+
+def product_ids_with_typed_attributes(*, category: str = "") -> list[int]:
+    """Products whose merchant typed some attributes (in a category, when given), by id."""
+    products = Product.objects.exclude(attributes={})
+    if category:
+        products = products.filter(category__iexact=category)
+    return list(products.order_by("id").values_list("id", flat=True))
+
+
 def product_attribute_values(*, product: Product) -> dict[str, dict[str, Any]]:
     """Per derived attribute: the values search filters by and where they come from. What the
     merchant typed under the same name (or with underscores) wins; a derived value below its
     threshold counts for nothing."""
-    typed_attributes = product.attributes if isinstance(product.attributes, dict) else {}
     out: dict[str, dict[str, Any]] = {}
     for name, derived in sorted((product.derived_attributes or {}).items()):
-        typed = typed_attributes.get(name, typed_attributes.get(name.replace(" ", "_")))
-        typed_values = typed if isinstance(typed, (list, tuple)) else [typed]
-        cleaned = [str(v).strip().lower() for v in typed_values if isinstance(v, str) and v.strip()]
+        cleaned = typed_attribute_values(attributes=product.attributes, name=name)
         if cleaned:
             out[name] = {"values": cleaned, "source": "merchant", "derived": derived}
         elif isinstance(derived, dict) and derived.get("value"):
@@ -438,3 +453,36 @@ def near_duplicate_groups(
         assert original is not None  # filtered above
         groups.setdefault(original.pk, (original, []))[1].append(image)
     return list(groups.values())
+
+
+def near_duplicate_groups_across_merchants() -> list[tuple[ProductImage, list[ProductImage]]]:
+    """Images flagged as near-duplicates of another merchant's image (not dismissed), grouped
+    under that image, the newest flags first: for shop staff."""
+    flagged = ProductImage.objects.filter(
+        duplicate_elsewhere__isnull=False, duplicate_elsewhere_dismissed=False
+    ).select_related("product__merchant", "duplicate_elsewhere__product__merchant")
+    groups: dict[int, tuple[ProductImage, list[ProductImage]]] = {}
+    for image in flagged.order_by("-id"):
+        original = image.duplicate_elsewhere
+        assert original is not None  # filtered above
+        groups.setdefault(original.pk, (original, []))[1].append(image)
+    return list(groups.values())
+
+
+def user_reviews_duplicates_across_merchants(*, user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Shop staff: superusers and those given the permission (never merchant staff by their
+    group)."""
+    has_perm = getattr(user, "has_perm", None)  # AnonymousUser and User have it; the base not
+    return bool(
+        user.is_authenticated
+        and has_perm is not None
+        and has_perm("catalog.review_duplicates_across_merchants")
+    )
+
+
+def product_drafts_pending(*, product: Product) -> list[ProductDraft]:
+    return list(product.drafts.filter(status=ProductDraft.Status.PENDING).order_by("-id"))
+
+
+def product_draft_get(*, product: Product, draft_id: int) -> ProductDraft | None:
+    return product.drafts.filter(pk=draft_id).first()

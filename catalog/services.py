@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -18,11 +18,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from catalog import signals
+from catalog.drafting import DraftedCopy
 from catalog.intake import ImageRejected, normalise_merchant_image
 from catalog.models import (
     Merchant,
     MerchantMembership,
     Product,
+    ProductDraft,
     ProductImage,
     ProductImageFetch,
 )
@@ -66,14 +68,18 @@ PRODUCT_EDITABLE_FIELDS = (
 # --- Merchants -----------------------------------------------------------------------------
 
 
+CROSS_MERCHANT_DUPLICATES_PERMISSION = "review_duplicates_across_merchants"
+
+
 def merchant_staff_group() -> Group:
     """The group that lets merchant staff use the admin for their own catalogue."""
     group, created = Group.objects.get_or_create(name=MERCHANT_STAFF_GROUP)
     if created or not group.permissions.exists():
+        # Merchant staff handle their own catalogue: looking across merchants is shop staff's.
         perms = Permission.objects.filter(
             content_type__app_label="catalog",
             content_type__model__in=["product", "productimage"],
-        )
+        ).exclude(codename=CROSS_MERCHANT_DUPLICATES_PERMISSION)
         group.permissions.set(perms)
     return group
 
@@ -456,15 +462,19 @@ def product_image_record_enrichment(
     perceptual_hash: str,
     duplicate_of_id: int | None,
     duplicate_similarity: float | None,
+    duplicate_elsewhere_id: int | None = None,
+    duplicate_elsewhere_similarity: float | None = None,
 ) -> None:
-    """Store an image's colours, hash and near-duplicate link; a flag the merchant dismissed
-    stays dismissed."""
+    """Store an image's colours, hash and near-duplicate links (the merchant's own, and
+    another merchant's); a flag that was dismissed stays dismissed."""
     now = timezone.now()
     ProductImage.objects.filter(pk=image_id).update(
         colors=colors,
         perceptual_hash=perceptual_hash,
         duplicate_of_id=duplicate_of_id,
         duplicate_similarity=duplicate_similarity,
+        duplicate_elsewhere_id=duplicate_elsewhere_id,
+        duplicate_elsewhere_similarity=duplicate_elsewhere_similarity,
         enriched_at=now,
         updated_at=now,
     )
@@ -506,8 +516,75 @@ def product_colors_confirm(*, product: Product, colors: list[str] | None = None)
     return product_update(product=product, data={"attributes": attributes})
 
 
-def product_image_duplicate_dismiss(*, image: ProductImage) -> ProductImage:
-    """The merchant looked at a near-duplicate flag and keeps both images."""
-    image.duplicate_dismissed = True
-    image.save(update_fields=["duplicate_dismissed", "updated_at"])
+def product_image_duplicate_dismiss(
+    *, image: ProductImage, across_merchants: bool = False
+) -> ProductImage:
+    """The merchant (or, across merchants, shop staff) looked at a near-duplicate flag and
+    keeps both images."""
+    field = "duplicate_elsewhere_dismissed" if across_merchants else "duplicate_dismissed"
+    setattr(image, field, True)
+    image.save(update_fields=[field, "updated_at"])
     return image
+
+
+# --- AI drafts of product copy: kept for the merchant, applied only when they accept ---------
+
+DRAFT_PARTS = ("title", "description", "attributes")
+
+
+def product_draft_record(
+    *, product: Product, copy: DraftedCopy, requested_by: User | AnonymousUser | None = None
+) -> ProductDraft:
+    draft = ProductDraft(
+        product=product,
+        title=copy.title,
+        description=copy.description,
+        attributes=dict(copy.attributes),
+        model=copy.model,
+        requested_by=requested_by if isinstance(requested_by, User) else None,
+    )
+    draft.full_clean()
+    draft.save()
+    return draft
+
+
+@transaction.atomic
+def product_draft_accept(
+    *, draft: ProductDraft, parts: Iterable[str] = DRAFT_PARTS, user: User | None = None
+) -> Product:
+    """The merchant takes the draft's title, description and/or attributes (their choice):
+    they become the product's own, written like any edit (the index hears of it). The
+    draft's attributes are added to the typed ones, a draft value replacing a typed one of
+    the same name."""
+    chosen = [part for part in DRAFT_PARTS if part in set(parts)]
+    if not chosen:
+        raise ValidationError({"parts": "Choose what to take from the draft."})
+    draft = ProductDraft.objects.select_for_update().get(pk=draft.pk)
+    if draft.status != ProductDraft.Status.PENDING:
+        raise ValidationError({"status": f"This draft was {draft.status} already."})
+    product = Product.objects.get(pk=draft.product_id)
+    data: dict[str, Any] = {}
+    if "title" in chosen:
+        data["title"] = draft.title
+    if "description" in chosen:
+        data["description"] = draft.description
+    if "attributes" in chosen and draft.attributes:
+        data["attributes"] = {**(product.attributes or {}), **draft.attributes}
+    if data:
+        product = product_update(product=product, data=data)
+    _draft_reviewed(draft, ProductDraft.Status.ACCEPTED, user)
+    return product
+
+
+def product_draft_discard(*, draft: ProductDraft, user: User | None = None) -> ProductDraft:
+    if draft.status != ProductDraft.Status.PENDING:
+        raise ValidationError({"status": f"This draft was {draft.status} already."})
+    return _draft_reviewed(draft, ProductDraft.Status.DISCARDED, user)
+
+
+def _draft_reviewed(draft: ProductDraft, status: str, user: User | None) -> ProductDraft:
+    draft.status = status
+    draft.reviewed_by = user if user and user.is_authenticated else None
+    draft.reviewed_at = timezone.now()
+    draft.save(update_fields=["status", "reviewed_by", "reviewed_at", "updated_at"])
+    return draft

@@ -483,6 +483,10 @@ ENRICHMENT_COLOR_MIN_SHARE = env.float("ENRICHMENT_COLOR_MIN_SHARE", default=0.1
 # dHash) at most this many bits apart of 128; bench/enrichment.py measures precision, recall.
 ENRICHMENT_DUPLICATE_MIN_SIMILARITY = env.float("ENRICHMENT_DUPLICATE_MIN_SIMILARITY", default=0.85)
 ENRICHMENT_DUPLICATE_MAX_HASH_BITS = env.int("ENRICHMENT_DUPLICATE_MAX_HASH_BITS", default=28)
+# Also look for the same photo in other merchants' catalogues (shown to shop staff only).
+ENRICHMENT_DUPLICATES_ACROSS_MERCHANTS = env.bool(
+    "ENRICHMENT_DUPLICATES_ACROSS_MERCHANTS", default=True
+)
 # Zero-shot attributes (pattern, material, style...) scored with CLIP prompts against the stored
 # image vectors; vocabularies and thresholds per category in a JSON file (empty: bundled).
 ENRICHMENT_ATTRIBUTES_ENABLED = env.bool("ENRICHMENT_ATTRIBUTES_ENABLED", default=True)

@@ -1,17 +1,25 @@
 """Admin pages for operators: the index generations (which collection is live, which is being
 built, which are old, with their model, size and how the switch gate judged them) and the index
 status, the same figures as `manage.py index_status`. Read-only: generations are made by
-`manage.py reindex`."""
+`manage.py reindex`.
 
-from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+And for shop staff: the attribute vocabularies of the zero-shot attributes, per category, with
+their thresholds (search/enrichment/vocabularies.py)."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 
+from search.enrichment import vocabularies
+from search.enrichment.attributes import file_vocabularies
 from search.index import generations
 from search.index.consistency import conclusion, index_status
 from search.management.status_report import status_lines
-from search.models import IndexGeneration
+from search.models import EnrichmentAttribute, EnrichmentAttributeValue, IndexGeneration
 from search.relevance.gate import evaluation_summary
 from search.vector_index import get_vector_index
 from search.vector_index.base import SearchFilter, VectorStoreUnavailable
@@ -104,3 +112,110 @@ class IndexGenerationAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/search/index_status.html", context)
+
+
+class ValuesFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        # The parent form's values are on the instance by now (the admin builds the formsets
+        # on the unsaved object).
+        attribute_enabled = self.instance.enabled
+        kept = {
+            str(form.cleaned_data.get("value", "")).strip().lower()
+            for form in self.forms
+            if getattr(form, "cleaned_data", None)
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("enabled")
+            and str(form.cleaned_data.get("value", "")).strip()
+        }
+        if attribute_enabled and len(kept) < 2:
+            # One value's share among the values is always 1: the model would judge nothing.
+            raise ValidationError(
+                "An enabled attribute needs at least two enabled values to choose between."
+            )
+
+
+class EnrichmentAttributeValueInline(admin.TabularInline):
+    model = EnrichmentAttributeValue
+    formset = ValuesFormSet
+    fields = ["value", "enabled"]
+    extra = 2
+
+
+@admin.register(EnrichmentAttribute)
+class EnrichmentAttributeAdmin(admin.ModelAdmin):
+    """Shop staff add, edit and switch off the attributes derived per category; a row here
+    replaces the data file's attribute of the same name for its category."""
+
+    list_display = ["name", "category_label", "enabled", "threshold", "value_list", "calibrated"]
+    list_display_links = ["name"]
+    list_filter = ["enabled", "category"]
+    list_editable = ["enabled", "threshold"]
+    search_fields = ["name", "category", "values__value"]
+    fields = ["category", "name", "enabled", "threshold", "calibrated"]
+    readonly_fields = ["calibrated"]
+    inlines = [EnrichmentAttributeValueInline]
+    change_list_template = "admin/search/enrichmentattribute/change_list.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("values")
+
+    @admin.display(description="category", ordering="category")
+    def category_label(self, attribute: EnrichmentAttribute) -> str:
+        return attribute.category or "(every category)"
+
+    @admin.display(description="values")
+    def value_list(self, attribute: EnrichmentAttribute) -> str:
+        values = list(attribute.values.all())
+        on = [v.value for v in values if v.enabled]
+        off = [v.value for v in values if not v.enabled]
+        text = ", ".join(on) or "(none)"
+        return f"{text} (off: {', '.join(off)})" if off else text
+
+    @admin.display(description="calibration")
+    def calibrated(self, attribute: EnrichmentAttribute) -> str:
+        found = attribute.calibration
+        if not found:
+            return "not calibrated (manage.py calibrate_attributes)"
+        return format_html(
+            "{} on {} products: precision {}, recall {}",
+            found.get("goal", "?"),
+            found.get("samples", "?"),
+            found.get("precision", "?"),
+            found.get("recall", "?"),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "import-defaults/",
+                self.admin_site.admin_view(self.import_defaults_view),
+                name="search_enrichmentattribute_import_defaults",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_defaults_view(self, request):
+        if request.method != "POST" or not self.has_add_permission(request):
+            raise PermissionDenied
+        added = vocabularies.defaults_import()
+        self.message_user(
+            request,
+            f"{added} attribute(s) copied from the data file; edit them here."
+            if added
+            else "Every attribute of the data file is here already.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:search_enrichmentattribute_changelist"))
+
+    def changelist_view(self, request, extra_context=None):
+        overridden = set(EnrichmentAttribute.objects.values_list("category", "name"))
+        from_file = file_vocabularies(vocabularies.attributes_file())
+        defaults = [
+            (category, name, spec)
+            for category, own in [("", from_file.default), *from_file.categories.items()]
+            for name, spec in own.items()
+            if name != "noun" and (category, name) not in overridden
+        ]
+        extra_context = {**(extra_context or {}), "file_attributes": defaults}
+        return super().changelist_view(request, extra_context)

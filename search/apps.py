@@ -6,8 +6,10 @@ class SearchConfig(AppConfig):
     name = "search"
 
     def ready(self) -> None:
+        from catalog.drafting import drafter_register
         from config.health import register_readiness_check, register_readiness_detail
         from config.metrics import register_scrape_time_collector
+        from search.enrichment.drafts import drafter
         from search.index import outbox
 
         register_readiness_check("vector_store", _check_vector_store)
@@ -15,6 +17,8 @@ class SearchConfig(AppConfig):
         # Index work is recorded in the catalogue change's own transaction (the outbox).
         outbox.connect_catalog_signals()
         register_scrape_time_collector(outbox.COLLECTOR)
+        # The catalogue admin's "Draft title/description with AI" asks the VLM through this.
+        drafter_register(drafter)
         if settings.WARM_MODELS_AT_START:
             # `make demo`'s runserver: load the models now, not on the first search (gunicorn
             # does the same per worker in deploy/gunicorn.conf.py).

@@ -5,6 +5,7 @@ model again (reindex with an unchanged model just copies them).
 """
 
 import numpy as np
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -127,3 +128,76 @@ class IndexChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.entity_id} (v{self.version})"
+
+
+class EnrichmentAttribute(models.Model):
+    """An attribute vocabulary shop staff edit in the admin (search/enrichment/attributes.py).
+
+    A row overrides the data file's attribute of the same name for its category (blank: every
+    category, as the file's "default"): its enabled values and threshold replace the file's;
+    a disabled row switches the attribute off there. Attributes the database does not name
+    keep the file's definition.
+    """
+
+    category = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="The product category (as products spell it); blank for every category.",
+    )
+    name = models.CharField(max_length=60, help_text="The attribute, e.g. pattern or material.")
+    enabled = models.BooleanField(
+        default=True, help_text="Off: the attribute is not derived for this category at all."
+    )
+    threshold = models.FloatField(
+        default=0.5,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text=(
+            "Least confidence (share among the values, 0 to 1) a derived value is kept at; "
+            "`manage.py calibrate_attributes` sets it from the merchants' confirmed values."
+        ),
+    )
+    calibration = models.JSONField(
+        null=True, blank=True, help_text="How the threshold was last calibrated, if it was."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["category", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["category", "name"], name="unique_enrichment_attribute")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.category or 'every category'})"
+
+    def save(self, *args, **kwargs) -> None:
+        # Spelled as the scorer and the filters compare them.
+        self.category = self.category.strip().lower()
+        self.name = self.name.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class EnrichmentAttributeValue(models.Model):
+    attribute = models.ForeignKey(
+        EnrichmentAttribute, on_delete=models.CASCADE, related_name="values"
+    )
+    value = models.CharField(max_length=120, help_text="As shoppers filter by it, e.g. striped.")
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["attribute_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attribute", "value"], name="unique_enrichment_attribute_value"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.value
+
+    def save(self, *args, **kwargs) -> None:
+        self.value = self.value.strip().lower()
+        super().save(*args, **kwargs)

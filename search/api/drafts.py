@@ -1,6 +1,7 @@
 """``POST /api/v1/merchant/products/{id}/draft/``: a vision-language model drafts the
-product's title, description and attributes from its images. The draft is returned, never
-applied: the merchant accepts or edits it with the product's own PATCH."""
+product's title, description and attributes from its images. The draft is returned and kept
+for review in the admin (accept or discard there), never applied: through the API the merchant
+accepts or edits it with the product's own PATCH."""
 
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -12,11 +13,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import selectors as catalog_selectors
+from catalog import services as catalog_services
 from search.api.throttles import RerankThrottle
 from search.enrichment.drafts import DraftFailed, DraftUnavailable, draft_product
 
 
 class DraftOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The kept draft, listed for review in the admin.")
     title = serializers.CharField()
     description = serializers.CharField(allow_blank=True)
     attributes = serializers.DictField(child=serializers.CharField())
@@ -56,8 +59,9 @@ class MerchantProductDraftApi(APIView):
         },
         description=(
             "Draft a title, description and attributes from the product's images with the "
-            "configured vision-language model (RERANK_API_BASE, RERANK_MODEL). Nothing is "
-            "saved: PATCH the product with what you keep. 503 when no model is configured, "
+            "configured vision-language model (RERANK_API_BASE and RERANK_MODEL, or "
+            "RERANK_LOCAL_MODEL). The product is not changed: PATCH it with what you keep (the "
+            "draft is also kept for review in the admin). 503 when no model is configured, "
             "502 when its answer is unusable, 504 when it does not answer in time."
         ),
     )
@@ -71,8 +75,12 @@ class MerchantProductDraftApi(APIView):
             raise _ModelUnavailable(str(exc)) from None
         except DraftFailed as exc:
             raise (_ModelTimeout if exc.timeout else _ModelFailed)(str(exc)) from None
+        kept = catalog_services.product_draft_record(
+            product=product, copy=draft, requested_by=request.user
+        )
         return Response(
             {
+                "id": kept.pk,
                 "title": draft.title,
                 "description": draft.description,
                 "attributes": draft.attributes,

@@ -6,7 +6,9 @@ striped dress"), embedded once per model by CLIP's text tower, and compared with
 vectors already stored for the product: no new pass over the images. The value's confidence
 is its softmax share among the attribute's values (CLIP's logit scale), averaged over the
 product's images; a value is kept when its confidence reaches the attribute's threshold,
-which is the knob to calibrate per attribute on judged images.
+which is the knob to calibrate per attribute on judged images (``manage.py
+calibrate_attributes``). Shop staff edit the vocabularies in the admin: rows in the database
+override the file's attributes (search/enrichment/vocabularies.py).
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ class Vocabularies:
         for name, spec in sorted(merged.items()):
             if not spec or not spec.get("values"):
                 continue  # null switches a default attribute off for the category
-            values = tuple(str(v).strip().lower() for v in spec["values"])
+            values = tuple(dict.fromkeys(str(v).strip().lower() for v in spec["values"]))
+            if len(values) < 2:
+                continue  # one value's share is always 1: nothing would be judged
             attributes.append(
                 Attribute(
                     name=name.strip().lower(),
@@ -58,6 +62,19 @@ class Vocabularies:
                 )
             )
         return attributes
+
+    def with_overrides(self, overrides: dict[tuple[str, str], dict | None]) -> Vocabularies:
+        """These vocabularies with ``{(category or "", attribute): spec or None}`` put over
+        them: a spec replaces the attribute's, None switches it off ("" is every category)."""
+        default = dict(self.default)
+        categories = {name: dict(spec) for name, spec in self.categories.items()}
+        for (category, name), spec in overrides.items():
+            target = categories.setdefault(category, {}) if category else default
+            target[name] = spec
+        return Vocabularies(prompt=self.prompt, default=default, categories=categories)
+
+    def attribute(self, category: str, name: str) -> Attribute | None:
+        return next((a for a in self.for_category(category) if a.name == name), None)
 
 
 def load_vocabularies(path: str | Path | None = None) -> Vocabularies:
@@ -71,30 +88,21 @@ def load_vocabularies(path: str | Path | None = None) -> Vocabularies:
     return Vocabularies(prompt=prompt, default=default, categories=categories)
 
 
-_lock = threading.Lock()
-
-
 @lru_cache(maxsize=4)
-def _cached(path: str) -> Vocabularies:
+def file_vocabularies(path: str = "") -> Vocabularies:
+    """The data file's vocabularies (``ENRICHMENT_ATTRIBUTES_FILE`` or the bundled one)."""
     return load_vocabularies(path or None)
 
 
-def get_vocabularies() -> Vocabularies:
-    from django.conf import settings
-
-    with _lock:
-        return _cached(str(getattr(settings, "ENRICHMENT_ATTRIBUTES_FILE", "") or ""))
-
-
-def score_attributes(
+def best_values(
     image_vectors: np.ndarray, attributes: list[Attribute], prompt_vectors: dict[str, np.ndarray]
-) -> dict[str, dict]:
-    """``{attribute: {"value", "confidence"}}`` of the attributes whose best value reaches
-    its threshold. ``image_vectors`` is (images, dim); ``prompt_vectors`` maps each prompt to
+) -> dict[str, tuple[str, float]]:
+    """``{attribute: (best value, its confidence)}`` whatever the thresholds (calibration
+    judges these). ``image_vectors`` is (images, dim); ``prompt_vectors`` maps each prompt to
     its unit text vector."""
     if image_vectors.size == 0:
         return {}
-    found: dict[str, dict] = {}
+    found: dict[str, tuple[str, float]] = {}
     for attribute in attributes:
         texts = np.stack([prompt_vectors[p] for p in attribute.prompts])
         logits = LOGIT_SCALE * (image_vectors @ texts.T)  # (images, values)
@@ -103,12 +111,23 @@ def score_attributes(
         shares /= shares.sum(axis=1, keepdims=True)
         mean = shares.mean(axis=0)
         best = int(mean.argmax())
-        if mean[best] >= attribute.threshold:
-            found[attribute.name] = {
-                "value": attribute.values[best],
-                "confidence": round(float(mean[best]), 3),
-            }
+        found[attribute.name] = (attribute.values[best], float(mean[best]))
     return found
+
+
+def score_attributes(
+    image_vectors: np.ndarray, attributes: list[Attribute], prompt_vectors: dict[str, np.ndarray]
+) -> dict[str, dict]:
+    """``{attribute: {"value", "confidence"}}`` of the attributes whose best value reaches
+    its threshold."""
+    thresholds = {a.name: a.threshold for a in attributes}
+    return {
+        name: {"value": value, "confidence": round(confidence, 3)}
+        for name, (value, confidence) in best_values(
+            image_vectors, attributes, prompt_vectors
+        ).items()
+        if confidence >= thresholds[name]
+    }
 
 
 class PromptCache:

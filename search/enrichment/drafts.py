@@ -2,8 +2,10 @@
 attributes from the product's images, for the merchant to accept or edit. Nothing is written
 to the product here: the draft goes back to the merchant.
 
-The model is the re-ranking back end's (``RERANK_API_BASE`` / ``RERANK_MODEL``, an
-OpenAI-compatible endpoint), within ``ENRICHMENT_DRAFT_TIMEOUT_MS``.
+The model is the re-ranking back end's: an OpenAI-compatible endpoint (``RERANK_API_BASE`` /
+``RERANK_MODEL``) or a local transformers VLM (``RERANK_LOCAL_MODEL``), within
+``ENRICHMENT_DRAFT_TIMEOUT_MS``. ``drafter`` is what the catalogue admin's action calls
+(registered in search/apps.py); the draft is kept for the merchant to accept or discard.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ import io
 import json
 import re
 import time
-from dataclasses import dataclass, field
 
 from django.conf import settings
 from PIL import Image
 
 from catalog import selectors as catalog_selectors
+from catalog.drafting import DraftedCopy, DraftingFailed
 from catalog.models import Product
 from search.rerankers.base import (
     RerankEndpointError,
@@ -27,6 +29,7 @@ from search.rerankers.base import (
     shrink,
 )
 from search.rerankers.cascade import get_reranker
+from search.rerankers.local_vlm import LocalVLMReranker
 from search.rerankers.openai_compat import OpenAICompatibleReranker
 
 MAX_IMAGES = 3
@@ -55,20 +58,15 @@ class DraftFailed(Exception):
         self.timeout = timeout
 
 
-@dataclass(frozen=True)
-class Draft:
-    title: str
-    description: str
-    attributes: dict[str, str] = field(default_factory=dict)
-    model: str = ""
+Draft = DraftedCopy
 
 
 def draft_product(product: Product) -> Draft:
     reranker = get_reranker()
-    if not isinstance(reranker, OpenAICompatibleReranker):
+    if not isinstance(reranker, OpenAICompatibleReranker | LocalVLMReranker):
         raise DraftUnavailable(
-            "Drafting needs a vision-language model behind an OpenAI-compatible endpoint: "
-            "set RERANK_API_BASE and RERANK_MODEL."
+            "Drafting needs a vision-language model: set RERANK_API_BASE and RERANK_MODEL (an "
+            "OpenAI-compatible endpoint) or RERANK_LOCAL_MODEL (a local transformers model)."
         )
     images = _images(product)
     if not images:
@@ -88,6 +86,15 @@ def draft_product(product: Product) -> Draft:
     except RerankError as exc:
         raise DraftFailed("The model's answer could not be read.") from exc
     return _parsed(answer, model=reranker.model)
+
+
+def drafter(product: Product) -> DraftedCopy:
+    """``draft_product`` as the catalogue's drafter (catalog/drafting.py): one kind of
+    failure, its words for the merchant."""
+    try:
+        return draft_product(product)
+    except (DraftUnavailable, DraftFailed) as exc:
+        raise DraftingFailed(str(exc)) from exc
 
 
 def _images(product: Product) -> list[bytes]:

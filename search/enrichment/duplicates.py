@@ -1,4 +1,6 @@
-"""Near-duplicate images of one merchant: close in CLIP space, confirmed by a perceptual hash.
+"""Near-duplicate images: close in CLIP space, confirmed by a perceptual hash. Within one
+merchant they are flagged for the merchant; across merchants (the same photo in two shops)
+for shop staff only, in a link of their own.
 
 The vector query finds candidates cheaply among all of the merchant's images (the index is
 already there); the hash then confirms that the pixels match, because CLIP puts two different
@@ -79,23 +81,27 @@ def twin_candidates(
     vector: np.ndarray,
     merchant: str,
     min_similarity: float,
+    across_merchants: bool = False,
 ) -> list[tuple[int, float]]:
-    """``(image id, cosine)`` of the merchant's other images at least ``min_similarity`` away."""
+    """``(image id, cosine)`` of the images at least ``min_similarity`` close: the merchant's
+    own, or with ``across_merchants`` other merchants' only."""
     hits = index.query(
         collection,
         vector_name=IMAGE_VECTOR,
         vector=vector,
-        filter=SearchFilter(merchant=merchant),
-        limit=CANDIDATES + 1,
+        filter=SearchFilter() if across_merchants else SearchFilter(merchant=merchant),
+        # Across merchants the merchant's own copies may come first: look a little further.
+        limit=(2 * CANDIDATES if across_merchants else CANDIDATES) + 1,
         group_by_product=False,
         exact=False,
         score_threshold=min_similarity,
-        payload_fields=("image_id",),
+        payload_fields=("image_id", "merchant"),
     )
     return [
         (int(hit.payload["image_id"]), float(hit.score))
         for hit in hits
         if int(hit.payload.get("image_id", -1)) != image_id
+        and (hit.payload.get("merchant") != merchant if across_merchants else True)
     ]
 
 

@@ -5,7 +5,7 @@ through the outbox, like any product change)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,9 +14,9 @@ from django.db import transaction
 
 from catalog import selectors as catalog_selectors
 from catalog import services as catalog_services
-from catalog.models import ProductImage
+from catalog.models import Product, ProductImage
 from search.encoding.base import ModelUnavailable
-from search.enrichment.attributes import PROMPTS, get_vocabularies, score_attributes
+from search.enrichment.attributes import PROMPTS, Attribute, best_values
 from search.enrichment.colors import dominant_colours, product_colours
 from search.enrichment.duplicates import (
     confirm_twin,
@@ -25,6 +25,7 @@ from search.enrichment.duplicates import (
     twin_candidates,
 )
 from search.enrichment.palette import get_palette
+from search.enrichment.vocabularies import get_vocabularies
 from search.index.generations import images_alias, live_image_encoder_if_any, resolve
 from search.models import ImageEmbedding
 from search.vector_index import get_vector_index
@@ -37,13 +38,16 @@ logger = logging.getLogger(__name__)
 class EnrichReport:
     enriched: list[int] = field(default_factory=list)
     duplicates: dict[int, int] = field(default_factory=dict)  # image id -> its twin
+    # image id -> its twin in another merchant's catalogue (for shop staff)
+    duplicates_elsewhere: dict[int, int] = field(default_factory=dict)
     failed: dict[int, str] = field(default_factory=dict)
     products: set[int] = field(default_factory=set)
 
 
 def enrich_images(image_ids: Sequence[int], *, index: VectorIndex | None = None) -> EnrichReport:
     """Derive and store colours and hashes of these (indexed) images, flag near-duplicates of
-    older images of the same merchant, and refresh their products' colours."""
+    older images of the same merchant (and of other merchants, for shop staff), and refresh
+    their products' colours."""
     report = EnrichReport()
     images = catalog_selectors.product_images_for_enrichment(image_ids=image_ids)
     if not images:
@@ -72,18 +76,23 @@ def enrich_images(image_ids: Sequence[int], *, index: VectorIndex | None = None)
     # as enriched only once its product's change (and the index work it records) is there too.
     with transaction.atomic():
         for image in enriched:
-            twin = twins.get(image.pk)
+            twin = twins.own.get(image.pk)
+            elsewhere = twins.elsewhere.get(image.pk)
             catalog_services.product_image_record_enrichment(
                 image_id=image.pk,
                 colors=colours[image.pk],
                 perceptual_hash=hashes[image.pk],
                 duplicate_of_id=twin[0] if twin else None,
                 duplicate_similarity=twin[1] if twin else None,
+                duplicate_elsewhere_id=elsewhere[0] if elsewhere else None,
+                duplicate_elsewhere_similarity=elsewhere[1] if elsewhere else None,
             )
             report.enriched.append(image.pk)
             report.products.add(image.product_id)
             if twin:
                 report.duplicates[image.pk] = twin[0]
+            if elsewhere:
+                report.duplicates_elsewhere[image.pk] = elsewhere[0]
         # One write per product for colours and attributes together: one change for the index.
         for product_id in products:
             refresh_product_colors(product_id=product_id, attributes=attributes.get(product_id))
@@ -95,12 +104,31 @@ def product_attributes(
 ) -> dict[int, dict[str, dict]]:
     """Score the products' category vocabularies against their stored image vectors (the
     live model's): per product, each attribute's best value when it reaches its threshold."""
+    out: dict[int, dict[str, dict]] = {}
+    for product, attributes, best in product_best_values(product_ids=product_ids, index=index):
+        # Every attribute scored is named, a value below its threshold as null: the merchant's
+        # own value for it then still becomes a filter.
+        out[product.pk] = {
+            a.name: (
+                {"value": best[a.name][0], "confidence": round(best[a.name][1], 3)}
+                if best[a.name][1] >= a.threshold
+                else {"value": None, "confidence": None}
+            )
+            for a in attributes
+        }
+    return out
+
+
+def product_best_values(
+    *, product_ids: Sequence[int], index: VectorIndex | None = None
+) -> Iterator[tuple[Product, list[Attribute], dict[str, tuple[str, float]]]]:
+    """Per product with stored vectors of the live model and a vocabulary for its category:
+    its attributes and each one's best value with its confidence, thresholds not applied."""
     collection, encoder = live_image_encoder_if_any(index or get_vector_index())
     if collection is None:
-        return {}
+        return
     model_key = collection[len(images_alias()) + 1 :]
     vocabularies = get_vocabularies()
-    out: dict[int, dict[str, dict]] = {}
     for product in catalog_selectors.products_for_indexing(product_ids=product_ids):
         attributes = vocabularies.for_category(product.category)
         if not attributes:
@@ -110,13 +138,7 @@ def product_attributes(
         if not vectors:
             continue
         prompts = PROMPTS.vectors(encoder, [p for a in attributes for p in a.prompts])
-        found = score_attributes(np.stack(vectors), attributes, prompts)
-        # Every attribute scored is named, a value below its threshold as null: the merchant's
-        # own value for it then still becomes a filter.
-        out[product.pk] = {
-            a.name: found.get(a.name, {"value": None, "confidence": None}) for a in attributes
-        }
-    return out
+        yield product, attributes, best_values(np.stack(vectors), attributes, prompts)
 
 
 def refresh_product_colors(*, product_id: int, attributes: dict[str, dict] | None = None) -> bool:
@@ -129,48 +151,80 @@ def refresh_product_colors(*, product_id: int, attributes: dict[str, dict] | Non
     )
 
 
-def _find_twins(
-    images: list[ProductImage], hashes: dict[int, str], index: VectorIndex
-) -> dict[int, tuple[int, float]]:
-    """image id -> (older twin's root image id, cosine) for the images that have one."""
+@dataclass(frozen=True)
+class Twins:
+    """image id -> (older twin's root image id, cosine): of the same merchant, and of others."""
+
+    own: dict[int, tuple[int, float]]
+    elsewhere: dict[int, tuple[int, float]]
+
+
+def _find_twins(images: list[ProductImage], hashes: dict[int, str], index: VectorIndex) -> Twins:
+    twins = Twins(own={}, elsewhere={})
     collection = resolve(images_alias(), index)
     if collection is None or not images:
-        return {}
+        return twins
     vectors = image_vectors(index, collection, [image.pk for image in images])
-    found: dict[int, tuple[int, float]] = {}
+    passes = [(False, twins.own)]
+    if settings.ENRICHMENT_DUPLICATES_ACROSS_MERCHANTS:
+        passes.append((True, twins.elsewhere))
     for image in images:
         vector = vectors.get(image.pk)
-        if vector is None or image.duplicate_dismissed:
+        if vector is None:
             continue
-        # Only an older image can be the original: the newer copy is the one to review.
-        candidates = [
-            (other, score)
-            for other, score in twin_candidates(
-                index,
-                collection,
-                image_id=image.pk,
-                vector=vector,
-                merchant=image.product.merchant.slug,
-                min_similarity=settings.ENRICHMENT_DUPLICATE_MIN_SIMILARITY,
-            )
-            if other < image.pk
-        ]
-        if not candidates:
-            continue
-        others = catalog_selectors.product_images_by_id(image_ids=[c[0] for c in candidates])
-        with_hashes = [
-            (other, score, hashes.get(other) or _hash_of(others.get(other)))
-            for other, score in candidates
-        ]
-        twin = confirm_twin(
-            hashes[image.pk],
-            with_hashes,
-            max_hash_distance=settings.ENRICHMENT_DUPLICATE_MAX_HASH_BITS,
+        for across, found in passes:
+            if image.duplicate_elsewhere_dismissed if across else image.duplicate_dismissed:
+                continue  # reviewed: not a duplicate
+            twin = _twin_of(image, vector, hashes, index, collection, across_merchants=across)
+            if twin is not None:
+                found[image.pk] = twin
+    return twins
+
+
+def _twin_of(
+    image: ProductImage,
+    vector: np.ndarray,
+    hashes: dict[int, str],
+    index: VectorIndex,
+    collection: str,
+    *,
+    across_merchants: bool,
+) -> tuple[int, float] | None:
+    # Only an older image can be the original: the newer copy is the one to review.
+    candidates = [
+        (other, score)
+        for other, score in twin_candidates(
+            index,
+            collection,
+            image_id=image.pk,
+            vector=vector,
+            merchant=image.product.merchant.slug,
+            min_similarity=settings.ENRICHMENT_DUPLICATE_MIN_SIMILARITY,
+            across_merchants=across_merchants,
         )
-        if twin is not None:
-            root = others[twin.image_id].duplicate_of_id if twin.image_id in others else None
-            found[image.pk] = (root or twin.image_id, round(twin.similarity, 4))
-    return found
+        if other < image.pk
+    ]
+    if not candidates:
+        return None
+    others = catalog_selectors.product_images_by_id(image_ids=[c[0] for c in candidates])
+    with_hashes = [
+        (other, score, hashes.get(other) or _hash_of(others.get(other)))
+        for other, score in candidates
+    ]
+    twin = confirm_twin(
+        hashes[image.pk],
+        with_hashes,
+        max_hash_distance=settings.ENRICHMENT_DUPLICATE_MAX_HASH_BITS,
+    )
+    if twin is None:
+        return None
+    other = others.get(twin.image_id)
+    root = (
+        (other.duplicate_elsewhere_id if across_merchants else other.duplicate_of_id)
+        if other
+        else None
+    )
+    return (root or twin.image_id, round(twin.similarity, 4))
 
 
 def _hash_of(image: ProductImage | None) -> str:

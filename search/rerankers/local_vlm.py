@@ -7,12 +7,15 @@ the deadline. The model is loaded once per process, lazily, under a lock.
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from PIL import Image
 
 from search.encoding.base import MODEL_LOAD_LOCK
 from search.encoding.hub import offline
@@ -125,6 +128,33 @@ class LocalVLMReranker(CandidateReranker):
         return score
 
     def _generate(self, query: RerankQuery, candidate: RerankCandidate, deadline: float) -> str:
+        content: list[dict[str, str]] = []
+        images = []
+        for kind, value in prompt_parts(query, candidate):
+            if kind == "text":
+                content.append({"type": "text", "text": value})
+            else:
+                content.append({"type": "image"})
+                images.append(query.image if value == "query" else candidate_image(candidate))
+        return self._answer(content, images, deadline, self.max_new_tokens)
+
+    def ask(self, text: str, images: Sequence[bytes], *, deadline: float, max_tokens: int) -> str:
+        """One question about some JPEG images; the model's text answer. Used to draft product
+        copy (search/enrichment/drafts.py), as the endpoint back end's ``ask``."""
+        self.load(timeout=seconds_left(deadline))
+        decoded = []
+        for data in images:
+            try:
+                with Image.open(io.BytesIO(data)) as image:
+                    decoded.append(shrink(image))
+            except (OSError, ValueError, Image.DecompressionBombError) as exc:
+                raise RerankError("image unreadable") from exc
+        content = [{"type": "text", "text": text}] + [{"type": "image"} for _ in decoded]
+        return self._answer(content, decoded, deadline, max_tokens)
+
+    def _answer(
+        self, content: list[dict[str, str]], images: list, deadline: float, max_new_tokens: int
+    ) -> str:
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList
 
@@ -138,15 +168,6 @@ class LocalVLMReranker(CandidateReranker):
                 )
 
         stop_at_deadline = _Deadline()
-
-        content: list[dict[str, str]] = []
-        images = []
-        for kind, value in prompt_parts(query, candidate):
-            if kind == "text":
-                content.append({"type": "text", "text": value})
-            else:
-                content.append({"type": "image"})
-                images.append(query.image if value == "query" else candidate_image(candidate))
         messages = [{"role": "user", "content": content}]
         try:
             prompt = self._processor.apply_chat_template(
@@ -166,7 +187,7 @@ class LocalVLMReranker(CandidateReranker):
             with torch.inference_mode():
                 output = self._vlm.generate(
                     **inputs,
-                    max_new_tokens=self.max_new_tokens,
+                    max_new_tokens=max_new_tokens,
                     do_sample=False,
                     stopping_criteria=StoppingCriteriaList([stop_at_deadline]),
                 )

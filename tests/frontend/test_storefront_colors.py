@@ -8,10 +8,11 @@ import pytest
 from playwright.sync_api import expect
 
 from catalog import selectors, services
+from catalog.drafting import DraftedCopy
 from catalog.models import Product, ProductImage
 from catalog.sample_data import SWATCH_COLOURS, SampleProduct, create_sample_product
 from catalog.sample_data import generate_products as sample_products
-from tests.factories import merchant_with_owner, recoloured_copy
+from tests.factories import UserFactory, merchant_with_owner, recoloured_copy
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 expect.set_options(timeout=20_000)
@@ -43,6 +44,24 @@ def coloured_shop(module_clip):
         merchant=merchant, sku="COPY-0", title="Copy", price="9.00", category="jackets"
     )
     services.product_image_create(product=copy, data=recoloured_copy(first_photo(products[0])))
+    # Another shop lists the second photo as its own: a group for shop staff only.
+    reseller, _ = merchant_with_owner(name="Corner Reseller")
+    taken = services.product_create(
+        merchant=reseller, sku="R-1", title="Reseller item", price="8.00", category="jackets"
+    )
+    services.product_image_create(product=taken, data=recoloured_copy(first_photo(products[1])))
+    # A draft from the vision-language model, waiting for the merchant on the product page.
+    services.product_draft_record(
+        product=products[2],
+        copy=DraftedCopy(
+            title="Red canvas sneaker",
+            description="A low red sneaker with a white sole.",
+            attributes={"colour": "red", "style": "low-top"},
+            model="test-vlm",
+        ),
+    )
+    # Shop staff (the live server sees only what the module's fixture committed).
+    UserFactory(username="operator", is_staff=True, is_superuser=True)
     assert set(ProductImage.objects.values_list("status", flat=True)) == {"indexed"}
     return products, owner
 
@@ -70,6 +89,9 @@ def test_colour_swatches_narrow_the_results(coloured_shop, page, phone_page, scr
     expect(facet.locator(".swatch")).to_have_count(min(len(counts), 8))
     striped = page.locator("fieldset[data-attribute='pattern'] input[value='pattern:striped']")
     expect(striped).to_be_attached()
+    # Products without a brand are no option (nothing a shopper could tick by name).
+    expect(page.locator("#facet-brand .option")).not_to_have_count(0)
+    expect(page.locator("#facet-brand input[value='']")).to_have_count(0)
     screenshot(page, "colours-desktop-facet")
     facet.locator(f"input[value='{wanted}']").check()
     expect(page).to_have_url(re.compile(f"color={wanted}"))
@@ -111,5 +133,57 @@ def test_the_merchant_reviews_near_duplicates_in_the_admin(
     expect(phone_page.locator(".dup-group img")).to_have_count(2)
     screenshot(phone_page, "admin-near-duplicates-phone", full_page=True)
 
+    expect(page.get_by_text("Corner Reseller")).to_have_count(0)  # another shop's business
+
     group.get_by_role("button", name="Keep both").click()
     expect(page.get_by_text("No near-duplicates to review.")).to_be_visible()
+
+
+def test_shop_staff_review_photos_shared_between_merchants(
+    coloured_shop, page, phone_page, screenshot
+):
+    products, _ = coloured_shop
+    page.goto("/admin/login/?next=/admin/catalog/productimage/near-duplicates/")
+    page.get_by_label("Username").fill("operator")
+    page.get_by_label("Password").fill("pw-for-tests-1")
+    page.get_by_role("button", name="Log in").click()
+    across = page.locator(".dup-group-across")
+    expect(across).to_have_count(1)
+    expect(across.get_by_text("Corner Reseller")).to_be_visible()
+    expect(across.get_by_text(products[1].merchant.name)).to_be_visible()
+    screenshot(page, "admin-near-duplicates-across-desktop", full_page=True)
+    phone_page.context.add_cookies(page.context.cookies())
+    phone_page.goto("/admin/catalog/productimage/near-duplicates/#across")
+    expect(phone_page.locator(".dup-group-across img")).to_have_count(2)
+    screenshot(phone_page, "admin-near-duplicates-across-phone", full_page=True)
+
+    across.get_by_role("button", name="Not a copy").click()
+    expect(page.get_by_text("No photos shared between merchants.")).to_be_visible()
+
+
+def test_the_merchant_accepts_part_of_an_ai_draft_on_the_product_page(
+    coloured_shop, page, phone_page, screenshot
+):
+    products, owner = coloured_shop
+    product = products[2]
+    page.goto(f"/admin/login/?next=/admin/catalog/product/{product.pk}/change/")
+    page.get_by_label("Username").fill(owner.username)
+    page.get_by_label("Password").fill("pw-for-tests-1")
+    page.get_by_role("button", name="Log in").click()
+    draft = page.locator(".ai-draft")
+    expect(draft).to_contain_text("Red canvas sneaker")
+    draft.scroll_into_view_if_needed()
+    screenshot(page, "admin-ai-draft-desktop")
+    phone_page.context.add_cookies(page.context.cookies())
+    phone_page.goto(f"/admin/catalog/product/{product.pk}/change/")
+    phone_page.locator(".ai-draft").scroll_into_view_if_needed()
+    screenshot(phone_page, "admin-ai-draft-phone")
+
+    draft.get_by_label("description").uncheck()
+    draft.get_by_role("button", name="Accept").click()
+
+    expect(page.get_by_text("accepted: title")).to_be_visible()
+    expect(page.locator("#id_title")).to_have_value("Red canvas sneaker")
+    expect(page.locator(".ai-draft")).to_have_count(0)
+    product.refresh_from_db()
+    assert product.description != "A low red sneaker with a white sole."

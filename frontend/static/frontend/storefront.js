@@ -676,7 +676,8 @@ function swatch(value) {
 }
 
 function renderChoiceFacet(fieldset, name, counts, selected, label, decorate = null) {
-  const entries = Object.entries(counts);
+  // Products without a brand (or category) count under "": no option a shopper could name.
+  const entries = Object.entries(counts).filter(([value]) => value !== "");
   for (const value of selected) {
     if (!(value in counts)) entries.push([value, 0]);
   }
