@@ -42,17 +42,39 @@ def totals_and_facets(collection: str | None, search_filter: SearchFilter) -> tu
 
 
 def _count_totals_and_facets(collection: str, search_filter: SearchFilter) -> tuple[int, dict]:
-    """Counts of the products that match the filters, from the product points."""
+    """Counts of the products that match the filters, from the product points.
+
+    Facets are disjunctive: values ticked within one facet are alternatives ("red or blue"),
+    so a facet is counted under every filter except its own. With "red" ticked, "blue (7)"
+    then says what ticking blue as well adds, and the other colours stay on offer; counted
+    under its own filter, the facet would shrink to the ticked values and the products that
+    have them too. One more count per facet that has a selection.
+    """
     index = get_vector_index()
-    total = index.count(collection, search_filter)
+    f = search_filter
+    total = index.count(collection, f)
     facets = {
-        "category": index.facets(collection, "category", search_filter),
-        "brand": index.facets(collection, "brand", search_filter),
-        "color": index.facets(collection, "color", search_filter),
-        "attributes": attribute_facets(index.facets(collection, "attrs", search_filter, 200)),
-        "price": price_bands(index, collection, search_filter),
+        "category": index.facets(collection, "category", replace(f, categories=())),
+        "brand": index.facets(collection, "brand", replace(f, brands=())),
+        "color": index.facets(collection, "color", replace(f, colors=())),
+        "attributes": _attribute_facets(index, collection, f),
+        "price": price_bands(index, collection, f),
     }
     return total, facets
+
+
+def _attribute_facets(
+    index: VectorIndex, collection: str, search_filter: SearchFilter
+) -> dict[str, dict[str, int]]:
+    """Each attribute counted under the other attributes' selections, not its own."""
+    grouped = attribute_facets(index.facets(collection, "attrs", search_filter, 200))
+    for name, _values in search_filter.attributes:
+        others = tuple(item for item in search_filter.attributes if item[0] != name)
+        unticked = replace(search_filter, attributes=others)
+        counts = attribute_facets(index.facets(collection, "attrs", unticked, 200)).get(name)
+        if counts:
+            grouped[name] = counts
+    return grouped
 
 
 def attribute_facets(terms: dict[str, int]) -> dict[str, dict[str, int]]:

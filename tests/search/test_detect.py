@@ -193,10 +193,15 @@ def test_look_groups_honour_filters_and_text(
         assert group["results"]
         assert {r["category"] for r in group["results"]} == {category}
         assert group["total"] == sum(1 for p in indexed_catalogue if p.category == category)
-    # The look's facets are those of its filters, as a plain search's are.
-    assert body["facets"]["category"] == {
-        category: sum(1 for p in indexed_catalogue if p.category == category)
-    }
+    # The look's facets are those of its filters, as a plain search's are: the category facet
+    # counted without its own filter (disjunctive), the others within the category.
+    assert body["facets"]["category"][category] == sum(
+        1 for p in indexed_catalogue if p.category == category
+    )
+    assert sum(body["facets"]["category"].values()) == len(indexed_catalogue)
+    assert sum(band["count"] for band in body["facets"]["price"]) == sum(
+        1 for p in indexed_catalogue if p.category == category
+    )
 
 
 def test_look_without_items_says_so(indexed_catalogue, detector_settings):

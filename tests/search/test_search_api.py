@@ -175,6 +175,37 @@ def test_filters_narrow_results(indexed_catalogue, filters, check):
     assert {row["product_id"] for row in body["results"]} == {p.pk for p in expected}
 
 
+def test_facets_are_disjunctive_each_counted_under_the_other_filters(indexed_catalogue):
+    # Given a search filtered to one category and one merchant
+    products = list(Product.objects.select_related("merchant"))
+    category = products[0].category
+    merchant = products[0].merchant.slug
+    body = search(
+        text="something", limit=1, filters={"category": [category], "merchant": merchant}
+    ).json()
+
+    def counts(of, keep):
+        tally: dict[str, int] = {}
+        for product in products:
+            if keep(product):
+                tally[of(product)] = tally.get(of(product), 0) + 1
+        return tally
+
+    # Then the category facet counts every category of that merchant (ticking another one
+    # adds products), while the brand facet is narrowed by both filters
+    assert body["total"] == sum(
+        1 for p in products if p.category == category and p.merchant.slug == merchant
+    )
+    assert body["facets"]["category"] == counts(
+        lambda p: p.category, lambda p: p.merchant.slug == merchant
+    )
+    assert len(body["facets"]["category"]) > 1
+    assert body["facets"]["brand"] == counts(
+        lambda p: p.brand,
+        lambda p: p.brand and p.category == category and p.merchant.slug == merchant,
+    )
+
+
 def test_inactive_products_never_appear(indexed_catalogue, django_capture_on_commit_callbacks):
     hidden = indexed_catalogue[0]
     with django_capture_on_commit_callbacks(execute=True):
