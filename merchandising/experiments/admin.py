@@ -247,6 +247,8 @@ class SearchSettingsAdmin(_ShopStaffOnly, admin.ModelAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         shop = services.search_settings_get()
         return HttpResponseRedirect(
             reverse("admin:merchandising_searchsettings_change", args=[shop.pk])
