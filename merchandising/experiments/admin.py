@@ -75,7 +75,8 @@ class VariantInline(_ShopStaffOnly, admin.StackedInline):
         ("rrf_k", "rerank", "rules"),
         "image_collection",
     ]
-    verbose_name = "variant (the first is the control)"
+    verbose_name = "variant"
+    verbose_name_plural = "variants: the first is the control; shares add up to 100"
 
     def has_add_permission(self, request, obj=None):
         return _is_draft(obj) and super().has_add_permission(request)
@@ -94,16 +95,7 @@ def _is_draft(experiment) -> bool:
 @admin.register(Experiment)
 class ExperimentAdmin(_ShopStaffOnly, admin.ModelAdmin):
     inlines = [VariantInline]
-    list_display = [
-        "name",
-        "status_badge",
-        "metric",
-        "arms",
-        "started_at",
-        "ended_at",
-        "winner",
-        "results_link",
-    ]
+    list_display = ["name", "status_badge", "arms", "started_at", "winner", "results_link"]
     list_filter = ["status"]
     search_fields = ["name"]
     list_select_related = ["winner"]
@@ -172,6 +164,7 @@ class ExperimentAdmin(_ShopStaffOnly, admin.ModelAdmin):
         results = selectors.experiment_results(experiment=experiment)
         summaries = {v.name: f"{v.share}% · {v.settings_summary()}" for v in variants}
         table = presentation.rows(results, summaries) if results is not None else []
+        headline = presentation.headline(results, experiment.status) if results else None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -180,6 +173,7 @@ class ExperimentAdmin(_ShopStaffOnly, admin.ModelAdmin):
             "variants": variants,
             "results": results,
             "rows": table,
+            "headline": headline,
             "metrics": METRICS,
             "deciding": results.verdict.metric if results else experiment.metric,
             "min_searches": MIN_SEARCHES,

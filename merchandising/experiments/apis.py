@@ -92,8 +92,8 @@ class ExperimentInputSerializer(_Strict):
     name = PlainTextField(max_length=200)
     description = PlainTextField(required=False, allow_blank=True, max_length=2000)
     metric = serializers.ChoiceField(choices=Experiment.Metric.choices, required=False)
-    variants = VariantInputSerializer(
-        many=True,
+    variants: serializers.ListSerializer = serializers.ListSerializer(
+        child=VariantInputSerializer(),
         min_length=MIN_VARIANTS,
         max_length=MAX_VARIANTS,
         help_text="The first is the control; shares add up to 100.",

@@ -14,7 +14,8 @@ BUCKETS = 10_000
 
 
 class Shared(Protocol):
-    share: int
+    @property
+    def share(self) -> int: ...
 
 
 V = TypeVar("V", bound=Shared)

@@ -3,7 +3,11 @@ settings for every search, and the running experiment's variant for the visitor.
 
 Order: the request's own values first (a client that sends ``weights`` keeps them), then the
 visitor's variant where it says something, then the shop's settings, then the server's
-environment (what the search service falls back to). A visitor without an id gets the control
+environment (what the search service falls back to). Re-ranking is the exception: a variant's
+or the shop's "always"/"never" overrides the request's ``rerank`` (a test of re-ranking must
+decide it), and a re-rank the settings switch on is not held to the per-client rerank
+throttle, which guards against clients asking for it (RERANK_TOP_N and RERANK_TIMEOUT_MS
+still bound it). A visitor without an id gets the control
 variant's settings but is not counted in the experiment: without an id their clicks cannot be
 told from another visitor's, and they would all land in one arm.
 

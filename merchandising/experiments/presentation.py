@@ -33,12 +33,17 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f}%"
 
 
+def p_text(p: float | None) -> str:
+    if p is None:
+        return "–"
+    return "< 0.001" if p < 0.001 else f"{p:.2g}"
+
+
 def _cell(label: str, rate, test: Test | None, deciding: bool) -> Cell:
     interval = "" if rate.low is None else f"{100 * rate.low:.1f}–{100 * rate.high:.1f}%"
     change, tone = "", ""
     if test is not None and test.difference is not None:
-        p = "–" if test.adjusted_p is None else f"{test.adjusted_p:.2g}"
-        change = f"{100 * test.difference:+.1f} pts · p {p}"
+        change = f"{100 * test.difference:+.1f} pts · p {p_text(test.adjusted_p)}"
         if test.significant:
             tone = "better" if test.difference > 0 else "worse"
     return Cell(label, _pct(rate.value), interval, change, tone, deciding)
@@ -73,3 +78,15 @@ def rows(results: Results, summaries: dict[str, str]) -> list[Row]:
             )
         )
     return out
+
+
+def headline(results: Results, status: str) -> tuple[str, str]:
+    """The verdict box: a short headline, then the verdict's sentence without repeating it."""
+    verdict = results.verdict
+    prefix = "Not yet significant: "
+    detail = verdict.text.removeprefix(prefix)
+    if verdict.significant:
+        return "Significant", detail
+    if status == "ended":
+        return "Ended without a significant difference", detail[:1].upper() + detail[1:]
+    return "Not yet significant", detail[:1].upper() + detail[1:]

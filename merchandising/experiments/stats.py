@@ -221,6 +221,10 @@ def _percent(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.2f}%"
 
 
+def _p(p: float | None) -> str:
+    return "< 0.001" if p is not None and p < 0.001 else f"= {p or 1.0:.3g}"
+
+
 def _direction(test: Test) -> int:
     """1 significantly better than the control, -1 significantly worse, 0 not significant."""
     if not test.significant or not test.difference:
@@ -243,7 +247,7 @@ def _verdict(variants: list[VariantStats], metric: str, alpha: float) -> Verdict
             metric,
             f"{best.name} beats {control.name} on {label}: "
             f"{_percent(best.rates[metric].value)} vs {_percent(control.rates[metric].value)} "
-            f"({test.lift:+.1%}), adjusted p = {test.adjusted_p:.3g} "
+            f"({test.lift:+.1%}), adjusted p {_p(test.adjusted_p)} "
             f"(significant at {confidence}).",
         )
     if others and len(worse) == len(others):
@@ -253,7 +257,7 @@ def _verdict(variants: list[VariantStats], metric: str, alpha: float) -> Verdict
             control.name,
             metric,
             f"{control.name} (the control) beats every variant on {label} "
-            f"(largest adjusted p = {p:.3g}, significant at {confidence}).",
+            f"(largest adjusted p {_p(p)}, significant at {confidence}).",
         )
     too_few = [v.name for v in variants if v.searches < MIN_SEARCHES]
     if too_few:
@@ -266,7 +270,7 @@ def _verdict(variants: list[VariantStats], metric: str, alpha: float) -> Verdict
         mde = max((v.mde or 0.0 for v in others), default=0.0)
         reason = (
             f"no variant differs from {control.name} on {label} at {confidence} "
-            f"(smallest adjusted p = {smallest:.3g}); with the traffic so far a difference "
+            f"(smallest adjusted p {_p(smallest)}); with the traffic so far a difference "
             f"of {100 * mde:.2f} points would be found 80% of the time."
         )
     return Verdict(False, None, metric, f"Not yet significant: {reason}")

@@ -214,3 +214,36 @@ def test_a_drafts_results_say_there_is_no_traffic_yet(staff):
 
     assert results["verdict"] is None and results["variants"] == []
     assert staff.get(f"{URL}999999/results/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "payload"),
+    [
+        (URL, {"name": "x", "variants": "control"}),
+        (URL, {"name": "x", "variants": ["control", "b"]}),
+        (URL, {"name": ["x"], "variants": [{"name": 1, "share": "half"}] * 2}),
+        (URL, ["not", "an", "object"]),
+        (URL, {"name": "x", "variants": [{"name": "a", "share": 50, "rules": "perhaps"}] * 2}),
+        ("/api/v1/merchandising/search-settings/", {"rerank": None}),
+        ("/api/v1/merchandising/search-settings/", {"image_collection": "a\x00b"}),
+    ],
+)
+def test_malformed_bodies_are_400s_never_500s(staff, path, payload):
+    send = staff.patch if "settings" in path else staff.post
+
+    response = send(path, payload, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["detail"]
+
+
+def test_ending_names_an_unknown_winner_by_field(staff):
+    experiment = staff.post(URL, body(), format="json").json()
+    staff.post(f"{URL}{experiment['id']}/start/")
+
+    unknown = staff.post(f"{URL}{experiment['id']}/end/", {"winner": "zeta"}, format="json")
+    odd = staff.post(f"{URL}{experiment['id']}/end/", {"winner": ["k30"]}, format="json")
+
+    assert unknown.status_code == 400 and unknown.json()["detail"].startswith("winner:")
+    assert odd.status_code == 400 and odd.json()["detail"].startswith("winner:")
+    assert Experiment.objects.get().status == "running"

@@ -129,7 +129,8 @@ def test_the_shops_search_settings_apply_to_every_search_and_a_request_may_overr
     assert ids(asked) == ids(before)  # the request's own weights win
 
 
-def test_the_results_count_each_variants_searches_clicks_and_carts(shop, events_unthrottled):
+@pytest.mark.usefixtures("events_unthrottled")
+def test_the_results_count_each_variants_searches_clicks_and_carts(shop):
     experiment = running({"name": "control", "share": 50}, {"name": "b", "share": 50})
     control, b = visitor_in(experiment, "control"), visitor_in(experiment, "b")
     searches = {
