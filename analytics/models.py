@@ -37,9 +37,20 @@ class SearchEvent(models.Model):
     visitor_id = models.CharField(max_length=64, blank=True)
     query_vector = models.BinaryField(null=True, blank=True)  # float32, photo searches only
     photo_hash = models.CharField(max_length=16, blank=True)  # dHash, hex; photo searches only
+    # The ranking experiment (merchandising) and the variant the visitor was assigned; a search
+    # outside any experiment, or by a visitor without an id, has none.
+    experiment_id = models.BigIntegerField(null=True, blank=True)
+    variant = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["experiment_id", "created_at"],
+                name="search_event_experiment",
+                condition=models.Q(experiment_id__isnull=False),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} search {self.search_id}"

@@ -73,6 +73,8 @@ def search_event_from(finished: FinishedSearch) -> SearchEvent:
         model=model[:200],
         visitor_id=finished.visitor_id,
         query_vector=vector,
+        experiment_id=finished.experiment_id,
+        variant=finished.variant[:64],
     )
     if photo is not None:
         # Hashing costs 1-2 ms on a phone photo: the recorder's thread does it, and drops

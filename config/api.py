@@ -68,7 +68,8 @@ def _flatten(detail: Any, prefix: str = "") -> list[str]:
         lines: list[str] = []
         for key, value in detail.items():
             name = key if key != "non_field_errors" else ""
-            lines += _flatten(value, f"{prefix}{name}." if name else prefix)
+            # A list's first item is key 0: falsy, but a name all the same.
+            lines += _flatten(value, f"{prefix}{name}." if name != "" else prefix)
         return lines
     if isinstance(detail, list):
         return [line for item in detail for line in _flatten(item, prefix)]

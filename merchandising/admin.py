@@ -136,3 +136,7 @@ class RuleAdmin(admin.ModelAdmin):
             "comparison": comparison,
         }
         return TemplateResponse(request, "admin/merchandising/rule/preview.html", context)
+
+
+# Experiments and search settings: their own admin module, registered by importing it.
+from merchandising.experiments import admin as experiments_admin  # noqa: E402, F401

@@ -7,8 +7,11 @@ class MerchandisingConfig(AppConfig):
 
     def ready(self) -> None:
         from merchandising import engine
-        from search.query import rules_step
+        from merchandising.experiments import hooks
+        from search.query import rules_step, settings_step
 
         # Search calls these at its rules step (search/query/rules_step.py).
         rules_step.register_word_expander("merchandising.synonyms", engine.expand_words)
         rules_step.register_ranker("merchandising.rules", engine.rank)
+        # Before each search: the shop's settings and the visitor's experiment variant.
+        settings_step.register_query_adjuster("merchandising.experiments", hooks.adjust)

@@ -104,3 +104,10 @@ class Rule(TimestampedModel):
         from merchandising.validation import rule_errors
 
         rule_errors(self)
+
+
+# Experiments and the shop's search settings live in their own module (one job per module);
+# importing them here registers them with the app.
+from merchandising.experiments.models import Experiment, SearchSettings, Variant  # noqa: E402
+
+__all__ = ["Experiment", "Rule", "SearchSettings", "Variant"]

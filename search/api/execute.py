@@ -17,6 +17,7 @@ from search.encoding.base import ModelUnavailable
 from search.query.recording import FinishedSearch, announce, visitor_id_from
 from search.query.rerank_step import rerank_outcome
 from search.query.service import search
+from search.query.settings_step import adjust
 from search.query.types import SearchInputError, SearchQuery
 from search.vector_index.base import VectorStoreUnavailable
 
@@ -54,10 +55,16 @@ def run_search(
     view,
     decode_ms: float | None = None,
 ) -> Response:
-    if rerank and not RerankThrottle().allow_request(request, view):
+    visitor_id = visitor_id_from(request.headers)
+    # The shop's search settings and an experiment's variant (settings_step.py).
+    adjusted = adjust(query, visitor_id)
+    query = adjusted.query
+    if rerank and adjusted.rerank is None and not RerankThrottle().allow_request(request, view):
         raise Throttled(
             detail="Too many re-ranked searches; try again shortly or search without rerank."
         )
+    if adjusted.rerank is not None:
+        rerank = adjusted.rerank
     with search_errors():
         outcome = search(query)
         if rerank:
@@ -68,6 +75,7 @@ def run_search(
         outcome.stages = {"decode": round(decode_ms, 3), **outcome.stages}
     record_stages(outcome.query_type, outcome.stages)
     search_id = uuid.uuid4()
+    tag = adjusted.experiment
     announce(
         FinishedSearch(
             search_id=search_id,
@@ -75,8 +83,13 @@ def run_search(
             kind=outcome.query_type,
             outcomes=(outcome,),
             took_ms=outcome.took_ms,
-            visitor_id=visitor_id_from(request.headers),
+            visitor_id=visitor_id,
+            experiment_id=tag.experiment_id if tag else None,
+            variant=tag.variant if tag else "",
         )
     )
     body = render_outcome(outcome, limit=query.limit, offset=query.offset)
-    return Response({"search_id": str(search_id), **body})
+    experiment = (
+        {"id": tag.experiment_id, "name": tag.experiment, "variant": tag.variant} if tag else None
+    )
+    return Response({"search_id": str(search_id), **body, "experiment": experiment})

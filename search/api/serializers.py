@@ -249,6 +249,12 @@ SEARCH_ID_HELP = (
 )
 
 
+class ExperimentTagSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    variant = serializers.CharField()
+
+
 class SearchOutputSerializer(serializers.Serializer):
     search_id = serializers.UUIDField(help_text=SEARCH_ID_HELP)
     query_type = serializers.ChoiceField(choices=["text", "photo", "hybrid", "similar"])
@@ -289,6 +295,14 @@ class SearchOutputSerializer(serializers.Serializer):
         help_text=(
             "Merchandising rules that changed this search (synonyms, pins, boosts, buries, "
             "hides), applied after fusion and before re-ranking."
+        ),
+    )
+    experiment = ExperimentTagSerializer(
+        allow_null=True,
+        required=False,
+        help_text=(
+            "The ranking experiment (A/B test) and variant this search ran under; null when "
+            "none is running or the visitor sent no X-Visitor-Id (they get the control)."
         ),
     )
 

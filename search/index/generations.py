@@ -136,10 +136,15 @@ def live_products(index: VectorIndex | None = None) -> tuple[str, TextEncoder]:
     return target, encoder
 
 
-def live_image_encoder_if_any(index: VectorIndex | None = None) -> tuple[str | None, ClipEncoder]:
-    """For queries: the live collection (None when nothing is indexed yet) and its encoder."""
+def live_image_encoder_if_any(
+    index: VectorIndex | None = None, *, collection: str | None = None
+) -> tuple[str | None, ClipEncoder]:
+    """For queries: the live collection (None when nothing is indexed yet) and its encoder.
+
+    ``collection`` names another built image generation to query instead (an experiment's
+    variant compares a candidate model's collection with the live one before switching)."""
     index = index or get_vector_index()
-    target = resolve(images_alias(), index)
+    target = collection or resolve(images_alias(), index)
     if target is None:
         return None, get_clip_encoder()
     model = _generation_models.get(target)

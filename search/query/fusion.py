@@ -41,15 +41,16 @@ def fuse(
     leg_hits: dict[str, list[Hit]],
     weights: dict[str, float],
     boost: Callable[[Mapping], float] | None = None,
+    rrf_k: int | None = None,
 ) -> list[ResultItem]:
     """Weighted reciprocal rank fusion; ties broken by product id for stable pages.
 
     ``boost``, given a hit's payload, returns what to add to that product's score once (the
     query's recognised category or brand); hits without the payload fields it reads count
-    nothing."""
+    nothing. ``rrf_k`` replaces SEARCH_RRF_K for this query (an experiment's variant)."""
     items: dict[int, ResultItem] = {}
     boosted: set[int] = set()
-    rrf_k = settings.SEARCH_RRF_K
+    rrf_k = settings.SEARCH_RRF_K if rrf_k is None else rrf_k
     for leg, hits in leg_hits.items():
         weight = weights.get(leg, 0.0)
         for rank, hit in enumerate(hits, start=1):

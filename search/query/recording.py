@@ -33,6 +33,9 @@ class FinishedSearch:
     outcomes: tuple[SearchOutcome, ...]  # one, or one per detected item of a look
     took_ms: float
     visitor_id: str = ""
+    # The A/B experiment and variant the search ran under (settings_step.py); none: 0 and "".
+    experiment_id: int | None = None
+    variant: str = ""
 
 
 def visitor_id_from(headers) -> str:

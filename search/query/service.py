@@ -113,7 +113,9 @@ def search(query: SearchQuery) -> SearchOutcome:
 
     index = get_vector_index()
     try:
-        live_images, clip = generations.live_image_encoder_if_any(index)
+        live_images, clip = generations.live_image_encoder_if_any(
+            index, collection=query.image_collection
+        )
     except ModelUnavailable as exc:
         # Text searches go on without the image leg; whatever touches the encoder raises.
         live_images, clip = None, cast(ClipEncoder, _Unavailable(exc))
@@ -211,7 +213,7 @@ def search(query: SearchQuery) -> SearchOutcome:
             if understood.identifier_prefix_ids:
                 leg_hits["identifier"] = _identifier_hits(understood.identifier_prefix_ids)
                 weights["identifier"] = settings.SEARCH_WEIGHT_IDENTIFIER_PREFIX
-            ranked = fuse(leg_hits, weights, _booster(understood))
+            ranked = fuse(leg_hits, weights, _booster(understood), rrf_k=query.rrf_k)
             ranked = _identifiers_first(ranked, understood.identifier_ids)
             if query.diversity and live_images is not None:
                 ranked = _diversified(ranked, query, live_images)

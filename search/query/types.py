@@ -36,6 +36,8 @@ class SearchQuery:
     understand: bool = True  # False: no query understanding at all (evaluation, bench)
     diversity: float = 0.0  # MMR over the top results (search/query/diversity.py); 0: off
     rules: bool = True  # False: no merchandising rules (search/query/rules_step.py; preview)
+    rrf_k: int | None = None  # None: SEARCH_RRF_K (search/query/settings_step.py may set it)
+    image_collection: str | None = None  # None: the live image alias; else a built generation
 
     @property
     def kind(self) -> str:
