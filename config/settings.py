@@ -419,6 +419,16 @@ SEARCH_VOCABULARY_BACKGROUND = True
 # live model on the catalogue's held-out splits by at most this much (absolute recall@10 and
 # nDCG@10) before the switch is refused; `--force` switches anyway.
 REINDEX_GATE_MARGIN = env.float("REINDEX_GATE_MARGIN", default=0.02)
+# `finetune_clip` (search/relevance/runs.py): on a CUDA device (FINETUNE_DEVICE, default
+# CLIP_DEVICE) the run goes to a Celery worker on FINETUNE_QUEUE (`entrypoint.sh worker-training`
+# on the GPU host); on a CPU it runs in the command's own process. The output and pairs paths
+# are the worker's: shared storage, or the GPU host's disk that `reindex --model` then reads.
+FINETUNE_DEVICE = env.str("FINETUNE_DEVICE", default="")  # empty: CLIP_DEVICE
+FINETUNE_QUEUE = env.str("FINETUNE_QUEUE", default="training")
+# A run resumes from its last finished epoch: the limit ends a stuck run, not a long one.
+FINETUNE_TIME_LIMIT = env.int("FINETUNE_TIME_LIMIT", default=24 * 3600)
+# How often a run writes its step progress to its row (seconds); epochs are always written.
+FINETUNE_PROGRESS_SECONDS = env.float("FINETUNE_PROGRESS_SECONDS", default=5.0)
 # --- Merchant catalogue feeds (issue 19): bulk upsert, images by URL, webhooks.
 # Rows in one bulk upsert call (JSON lines or CSV); a bigger file is refused whole (split it).
 BULK_UPSERT_MAX_ROWS = env.int("BULK_UPSERT_MAX_ROWS", default=1000)

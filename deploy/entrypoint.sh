@@ -4,6 +4,7 @@
 #   entrypoint.sh web                  gunicorn (MIGRATE_ON_START=true runs migrations first)
 #   entrypoint.sh worker-embeddings    Celery worker on EMBEDDING_QUEUE only (CLIP; GPU hosts)
 #   entrypoint.sh worker               Celery worker on the default queue
+#   entrypoint.sh worker-training      Celery worker on FINETUNE_QUEUE, one run at a time (GPU)
 #   entrypoint.sh beat                 Celery beat (exactly one per deployment)
 #   entrypoint.sh flower               Flower, Celery's monitoring UI
 #   entrypoint.sh migrate              apply database migrations, then exit
@@ -18,7 +19,7 @@ APP_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$APP_DIR"
 
 usage() {
-  sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 }
 
 truthy() {
@@ -56,6 +57,12 @@ case "$role" in
   worker)
     metrics_dir
     exec celery -A config worker -Q default --loglevel "$log_level" "$@"
+    ;;
+  worker-training)
+    # One fine-tuning run at a time: a run takes the whole GPU.
+    metrics_dir
+    exec celery -A config worker -Q "${FINETUNE_QUEUE:-training}" --concurrency 1 \
+      --prefetch-multiplier 1 --loglevel "$log_level" "$@"
     ;;
   beat)
     # --enable-remote-control: beat answers `celery inspect ping -d celerybeat@$HOSTNAME`

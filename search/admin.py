@@ -1,7 +1,8 @@
 """Admin pages for operators: the index generations (which collection is live, which is being
 built, which are old, with their model, size and how the switch gate judged them) and the index
 status, the same figures as `manage.py index_status`. Read-only: generations are made by
-`manage.py reindex`.
+`manage.py reindex`. And the fine-tuning runs, with their progress as they train (started by
+`manage.py finetune_clip`, here or on a GPU worker).
 
 And for shop staff: the attribute vocabularies of the zero-shot attributes, per category, with
 their thresholds (search/enrichment/vocabularies.py)."""
@@ -12,15 +13,21 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from search.enrichment import vocabularies
 from search.enrichment.attributes import file_vocabularies
 from search.index import generations
 from search.index.consistency import conclusion, index_status
 from search.management.status_report import status_lines
-from search.models import EnrichmentAttribute, EnrichmentAttributeValue, IndexGeneration
+from search.models import (
+    EnrichmentAttribute,
+    EnrichmentAttributeValue,
+    FinetuneRun,
+    IndexGeneration,
+)
 from search.relevance.gate import evaluation_summary
+from search.relevance.runs import finetune_run_describe
 from search.vector_index import get_vector_index
 from search.vector_index.base import SearchFilter, VectorStoreUnavailable
 
@@ -219,3 +226,78 @@ class EnrichmentAttributeAdmin(admin.ModelAdmin):
         ]
         extra_context = {**(extra_context or {}), "file_attributes": defaults}
         return super().changelist_view(request, extra_context)
+
+
+@admin.register(FinetuneRun)
+class FinetuneRunAdmin(admin.ModelAdmin):
+    """Read-only: a run is started by `manage.py finetune_clip` (on a CUDA device it goes to
+    the GPU workers' queue) and writes its own progress here."""
+
+    list_display = ["id", "status", "progress", "model_name", "output", "queue", "created_at"]
+    list_filter = ["status"]
+    _FIELDS = (
+        "status",
+        "progress",
+        "model_name",
+        "model_revision",
+        "output",
+        "revision",
+        "pairs_file",
+        "merchant_slug",
+        "notes",
+        "queue",
+        "device",
+        "precision",
+        "config",
+        "epochs",
+        "error",
+        "created_at",
+        "started_at",
+        "finished_at",
+    )
+    fields = _FIELDS
+    readonly_fields = _FIELDS
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="progress")
+    def progress(self, run: FinetuneRun) -> str:
+        return finetune_run_describe(run)
+
+    @admin.display(description="held-out evaluation by epoch")
+    def epochs(self, run: FinetuneRun) -> str:
+        if not run.history:
+            return "-"
+        tasks = sorted({task for record in run.history for task in record["metrics"]})
+        header = format_html_join("", "<th>{} recall@10</th>", ((task,) for task in tasks))
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td>{}</tr>",
+            (
+                (
+                    record["epoch"],
+                    "-" if record["loss"] is None else f"{record['loss']:.4f}",
+                    f"{record['score']:.4f}",
+                    format_html_join(
+                        "",
+                        "<td>{}</td>",
+                        (
+                            (_figure(record["metrics"].get(task, {}).get("recall@10")),)
+                            for task in tasks
+                        ),
+                    ),
+                )
+                for record in run.history
+            ),
+        )
+        return format_html(
+            "<table><tr><th>epoch</th><th>loss</th><th>score</th>{}</tr>{}</table>", header, rows
+        )
+
+
+def _figure(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"

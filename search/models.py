@@ -201,3 +201,49 @@ class EnrichmentAttributeValue(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.value = self.value.strip().lower()
         super().save(*args, **kwargs)
+
+
+class FinetuneRun(models.Model):
+    """One `finetune_clip` run: what it was asked, where it runs, how far it got.
+
+    Written by the run itself (search/relevance/runs.py) as it goes, so the admin and
+    `finetune_clip --status` show a run on a GPU worker while it trains.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    model_name = models.CharField(max_length=300)  # the starting model
+    model_revision = models.CharField(max_length=200, blank=True)
+    output = models.CharField(max_length=1000)  # the model directory, on the worker's disk
+    pairs_file = models.CharField(max_length=1000, blank=True)
+    merchant_slug = models.CharField(max_length=100, blank=True)
+    config = models.JSONField(default=dict)  # FinetuneConfig's fields
+    restart = models.BooleanField(default=False)  # ignore a previous run's state in output
+    queue = models.CharField(max_length=100, blank=True)  # blank: ran in the command's process
+    device = models.CharField(max_length=20, blank=True)  # where it trained
+    precision = models.CharField(max_length=120, blank=True)
+    epoch = models.PositiveIntegerField(default=0)
+    step = models.PositiveIntegerField(default=0)
+    steps = models.PositiveIntegerField(default=0)
+    loss = models.FloatField(null=True, blank=True)
+    images_per_second = models.FloatField(null=True, blank=True)
+    history = models.JSONField(default=list, blank=True)  # per epoch: loss, held-out scores
+    best_epoch = models.PositiveIntegerField(null=True, blank=True)
+    revision = models.CharField(max_length=64, blank=True)  # content hash of the output
+    notes = models.TextField(blank=True)  # what it trained on
+    error = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"fine-tuning run {self.pk} ({self.status})"

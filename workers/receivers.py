@@ -17,6 +17,7 @@ from catalog.services import INDEXED_PRODUCT_FIELDS, TEXT_PRODUCT_FIELDS
 from config.metrics import INDEX_FAST_PATH_FAILURES
 from search.index.chunks import iter_chunks
 from search.index.outbox import Kind, batch_size
+from search.relevance import runs as finetune_runs
 from webhooks import signals as webhook_signals
 from workers import tasks
 
@@ -122,3 +123,9 @@ def _image_fetch_requested(sender, fetch_id: int, **kwargs) -> None:
 def _webhook_deliveries_created(sender, delivery_ids: list[int], **kwargs) -> None:
     for delivery_id in delivery_ids:
         transaction.on_commit(partial(tasks.deliver_webhook.delay, delivery_id))
+
+
+@receiver(finetune_runs.finetune_run_requested)
+def _enqueue_finetune_run(sender, run_id: int, queue: str, **kwargs) -> None:
+    # No publish retries: the operator who started it hears at once that the broker is down.
+    tasks.finetune_clip_run.apply_async(kwargs={"run_id": run_id}, queue=queue, retry=False)

@@ -17,6 +17,7 @@ from search.enrichment import service as enrichment
 from search.index import outbox
 from search.index import sync as indexing
 from search.index.chunks import iter_chunks
+from search.relevance import runs as finetune_runs
 from search.vector_index.base import VectorStoreUnavailable
 from webhooks import selectors as webhook_selectors
 from webhooks import services as webhook_services
@@ -224,3 +225,21 @@ def sweep_unenriched() -> int:
     for image_ids in enrichment.pending_batches(limit=settings.EMBED_BATCH_SIZE, max_batches=20):
         done += len(enrichment.enrich_images(image_ids).enriched)
     return done
+
+
+@shared_task(
+    # Acked when it starts, unlike the index work: the broker would hand an hours-long run to
+    # a second worker once its visibility timeout passed. A run whose worker died is started
+    # again by hand and resumes from its last finished epoch.
+    acks_late=False,
+    reject_on_worker_lost=False,
+    soft_time_limit=settings.FINETUNE_TIME_LIMIT,
+    time_limit=settings.FINETUNE_TIME_LIMIT + 300,
+)
+def finetune_clip_run(run_id: int) -> str:
+    """A `finetune_clip` run on the worker of its queue (FINETUNE_QUEUE: the GPU host)."""
+    run = finetune_runs.finetune_run_execute(run_id=run_id)
+    if run is None:
+        return "missing"
+    logger.info("fine-tuning run %s: %s", run_id, finetune_runs.finetune_run_describe(run))
+    return str(run.status)

@@ -15,6 +15,12 @@ standard transformers model directory (model, tokenizer, image processor): ``CLI
 Resumable: the state of the last finished epoch is kept under ``.finetune/`` (hidden files do
 not count towards the content hash).
 
+Clicked query -> product pairs (``pairs``, search/relevance/pairs.py) join the image-title
+pairs: each is the shopper's words and the product's primary image (the one the results showed),
+its loss weighted by its clicks (as Marqo's GCL weights query-document pairs), an epoch being
+every title and every pair once. Held-out products' pairs are evaluated on, never trained on.
+A batch never holds a product or a text twice: in-batch negatives must be negatives.
+
 Precision: bf16 autocast on a GPU that has it (fp16 with a gradient scaler otherwise), bf16 on
 a CPU with native bf16 instructions (AVX512-BF16 or AMX), plain fp32 elsewhere: emulated bf16
 on an AVX2 CPU is slower than fp32.
@@ -38,6 +44,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from search.encoding.hub import directory_content_hash, looks_like_path, offline
+from search.relevance.pairs import CLICK_TASK, PairSet
 from search.relevance.visual import HEADLINE, Loader, Task, run_task
 from search.relevance.visual_sets import Catalogue, held_out_tasks
 
@@ -76,19 +83,39 @@ class FinetuneReport:
     best_epoch: int
     history: list[EpochRecord] = field(default_factory=list)
     train_products: int = 0
+    train_pairs: int = 0
     images_per_second: float = 0.0
     precision: str = "fp32"
+    device: str = "cpu"
     resumed_from: int = 0
+
+
+@dataclass(frozen=True)
+class StepProgress:
+    epoch: int
+    epochs: int
+    step: int  # batches done in this epoch
+    steps: int  # batches in this epoch
+    loss: float
+    images_per_second: float  # over the run so far, training steps only
+
+
+@dataclass(frozen=True)
+class TrainItem:
+    doc: str
+    text: str
+    weight: float = 1.0
+    primary_image: bool = False  # a click pair: the image the results showed; a title: any
 
 
 class FinetuneError(ValueError):
     pass
 
 
-def cpu_supports_bf16() -> bool:
+def cpu_supports_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     """Native bf16 arithmetic (AVX512-BF16 or AMX); torch would emulate it otherwise."""
     try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
+        flags = cpuinfo.read_text(encoding="ascii", errors="ignore")
     except OSError:
         return False
     return any(flag in flags for flag in (" avx512_bf16", " amx_bf16"))
@@ -103,7 +130,9 @@ def _precision(device: str) -> tuple[Any, str]:
         return torch.float16, "fp16 autocast with gradient scaling (GPU)"
     if cpu_supports_bf16():
         return torch.bfloat16, "bf16 autocast (CPU with native bf16)"
-    return None, "fp32 (this CPU has no native bf16)"
+    # AVX2-only CPUs (such as the one bench/finetune.py was last run on) emulate bf16 matmuls
+    # by converting to fp32 and back: slower than plain fp32, and less precise.
+    return None, "fp32 (this CPU has no native bf16: no AVX512-BF16 or AMX, emulation is slower)"
 
 
 def _resolve_device(setting: str) -> str:
@@ -269,6 +298,51 @@ class TrainingClip:
                 yield from zip([k for k, _ in chunk], vectors, strict=True)
 
 
+def pack_batches(items: Sequence[TrainItem], batch_size: int) -> list[list[TrainItem]]:
+    """``items`` (already shuffled) in batches of ``batch_size`` with no product and no text
+    twice in a batch: a second image of the same product, or a query clicked on two products,
+    would be pushed away from itself as a negative. An item that clashes waits for the next
+    batch (few do: the same query or product twice). Batches of one are dropped (no negative).
+    """
+    batches: list[list[TrainItem]] = []
+    waiting: list[TrainItem] = []
+    current: list[TrainItem] = []
+    docs: set[str] = set()
+    texts: set[str] = set()
+
+    def fits(item: TrainItem) -> bool:
+        return item.doc not in docs and item.text.casefold() not in texts
+
+    def take(item: TrainItem) -> None:
+        current.append(item)
+        docs.add(item.doc)
+        texts.add(item.text.casefold())
+
+    def close() -> None:
+        nonlocal current, docs, texts, waiting
+        if len(current) >= 2:
+            batches.append(current)
+        current, docs, texts = [], set(), set()
+        still = []
+        for item in waiting:
+            if len(current) < batch_size and fits(item):
+                take(item)
+            else:
+                still.append(item)
+        waiting = still
+
+    for item in items:
+        while len(current) >= batch_size:
+            close()
+        if fits(item):
+            take(item)
+        else:
+            waiting.append(item)
+    while current:
+        close()
+    return batches
+
+
 def _score(tasks: Sequence[Task], clip: TrainingClip) -> tuple[float, dict[str, dict]]:
     clip.model.eval()
     metrics = {}
@@ -300,14 +374,31 @@ def finetune(
     resume: bool = True,
     progress: Callable[[EpochRecord], Any] | None = None,
     show_bar: bool = False,
+    pairs: PairSet | None = None,
+    on_step: Callable[[StepProgress], Any] | None = None,
 ) -> FinetuneReport:
-    """Train on the catalogue's non-held-out products, keep the best epoch in ``output``."""
+    """Train on the catalogue's non-held-out products (and click pairs), keep the best epoch in
+    ``output``."""
     import torch
     from tqdm import tqdm
 
     tasks = held_out_tasks(catalogue, config.held_out_share)
+    if pairs is not None and pairs.evaluation:
+        tasks.append(
+            Task(
+                name=CLICK_TASK,
+                queries=pairs.evaluation,
+                gallery=catalogue.gallery(),
+                notes=[f"clicked queries of {len(pairs.evaluation)} held-out product(s)"],
+            )
+        )
     train_docs = [doc for doc in catalogue.training(config.held_out_share) if catalogue.titles[doc]]
-    if len(train_docs) < 2:
+    items = [TrainItem(doc=doc, text=catalogue.titles[doc]) for doc in train_docs]
+    items += [
+        TrainItem(doc=p.doc, text=p.text, weight=p.weight, primary_image=True)
+        for p in (pairs.training if pairs else [])
+    ]
+    if len({item.doc for item in items}) < 2:
         raise FinetuneError(
             f"only {len(train_docs)} product(s) with a title and an image to train on"
         )
@@ -339,7 +430,9 @@ def finetune(
         revision="",
         best_epoch=0,
         train_products=len(train_docs),
+        train_pairs=len(items) - len(train_docs),
         precision=precision,
+        device=device,
     )
     start_epoch, best, stale, rng_state = 1, -1.0, 0, None
     if resuming:
@@ -358,6 +451,8 @@ def finetune(
         report.history.append(EpochRecord(epoch=0, loss=None, score=score, metrics=metrics))
         best = score
         _save(output, model, tokenizer, processor)
+        if progress:
+            progress(report.history[-1])
     rng = random.Random(config.seed)
     if rng_state is not None:
         rng.setstate(rng_state)
@@ -366,23 +461,24 @@ def finetune(
         if stale >= config.patience:
             break
         model.train()
-        order = train_docs[:]
+        order = items[:]
         rng.shuffle(order)
-        batches = [
-            order[i : i + config.batch_size]
-            for i in range(0, len(order), config.batch_size)
-            if len(order[i : i + config.batch_size]) >= 2
-        ]
+        batches = pack_batches(order, config.batch_size)
         if config.max_steps_per_epoch:
             batches = batches[: config.max_steps_per_epoch]
         losses = []
         bar = tqdm(batches, desc=f"epoch {epoch}", unit="batch", disable=not show_bar)
-        for batch in bar:
+        for step, batch in enumerate(bar, start=1):
             began = time.perf_counter()
-            choices = [rng.randrange(len(catalogue.images[doc])) for doc in batch]
-            images = [catalogue.images[doc][c] for doc, c in zip(batch, choices, strict=True)]
+            images = [
+                catalogue.images[item.doc][
+                    0 if item.primary_image else rng.randrange(len(catalogue.images[item.doc]))
+                ]
+                for item in batch
+            ]
             pixels = clip.pixels([image.loader for image in images])
-            tokens = clip.tokens([catalogue.titles[doc] for doc in batch])
+            tokens = clip.tokens([item.text for item in batch])
+            weights = torch.tensor([item.weight for item in batch], device=device)
             with torch.autocast(
                 device_type="cuda" if device.startswith("cuda") else "cpu",
                 dtype=autocast_dtype or torch.float32,
@@ -395,10 +491,11 @@ def finetune(
                 scale = model.logit_scale.exp().clamp(max=100.0)
                 logits = scale * image_features @ text_features.T
                 targets = torch.arange(len(batch), device=device)
-                loss = (
-                    torch.nn.functional.cross_entropy(logits, targets)
-                    + torch.nn.functional.cross_entropy(logits.T, targets)
+                per_pair = (
+                    torch.nn.functional.cross_entropy(logits, targets, reduction="none")
+                    + torch.nn.functional.cross_entropy(logits.T, targets, reduction="none")
                 ) / 2
+                loss = (per_pair * weights).sum() / weights.sum()
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.step(optimizer)
@@ -409,6 +506,17 @@ def finetune(
             trained_seconds += time.perf_counter() - began
             trained_images += len(batch)
             bar.set_postfix(loss=f"{losses[-1]:.3f}")
+            if on_step:
+                on_step(
+                    StepProgress(
+                        epoch=epoch,
+                        epochs=config.epochs,
+                        step=step,
+                        steps=len(batches),
+                        loss=losses[-1],
+                        images_per_second=trained_images / trained_seconds,
+                    )
+                )
         bar.close()
         score, metrics = _score(tasks, clip)
         report.history.append(

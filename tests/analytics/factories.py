@@ -3,7 +3,7 @@ import uuid
 import factory
 from django.utils import timezone
 
-from analytics.models import SearchEvent
+from analytics.models import InteractionEvent, SearchEvent
 
 
 class SearchEventFactory(factory.django.DjangoModelFactory):
@@ -20,3 +20,15 @@ class SearchEventFactory(factory.django.DjangoModelFactory):
     result_count = factory.LazyAttribute(lambda row: len(row.product_ids))
     best_score = factory.LazyAttribute(lambda row: max(row.scores) if row.scores else None)
     took_ms = 12.0
+
+
+class ClickFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InteractionEvent
+
+    event_id = factory.LazyFunction(uuid.uuid4)
+    created_at = factory.LazyFunction(timezone.now)
+    kind = "click"
+    product_id = 0
+    position = 1
+    visitor_id = factory.Sequence(lambda n: f"visitor-{n:04d}")

@@ -234,6 +234,7 @@ def test_the_entrypoint_without_a_role_prints_the_roles():
         "web",
         "worker-embeddings",
         "worker",
+        "worker-training",
         "beat",
         "flower",
         "migrate",
@@ -283,6 +284,12 @@ def _run_role(recorders: Path, *args: str, **env: str) -> list[str]:
             ["worker-embeddings"],
             {"EMBEDDING_QUEUE": "gpu-embeddings"},
             "celery -A config worker -Q gpu-embeddings --prefetch-multiplier 1 --loglevel INFO",
+        ),
+        (
+            ["worker-training"],
+            {"FINETUNE_QUEUE": "gpu-training"},
+            "celery -A config worker -Q gpu-training --concurrency 1 --prefetch-multiplier 1"
+            " --loglevel INFO",
         ),
         (
             ["worker", "--concurrency", "8"],
