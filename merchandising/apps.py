@@ -11,4 +11,4 @@ class MerchandisingConfig(AppConfig):
 
         # Search calls these at its rules step (search/query/rules_step.py).
         rules_step.register_word_expander("merchandising.synonyms", engine.expand_words)
-        rules_step.register_ranker("merchandising.rules", engine.rank)
+        rules_step.register_ranker("merchandising.rules", engine.rank, wants=engine.wants)
