@@ -69,9 +69,10 @@ def fit(
     seen_pair = np.bincount(pair, minlength=pairs).astype(float)
     seen_position = np.bincount(position, minlength=positions).astype(float)
     previous = -np.inf
-    done = 0
     log_likelihood = previous
-    for done in range(1, iterations + 1):
+    done = 0
+    while done < iterations:
+        done += 1
         a, t = alpha[pair], theta[position]
         no_click = np.maximum(1.0 - a * t, _EPS)
         # Posterior that the product was attractive / that its place was examined, given the

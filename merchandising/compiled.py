@@ -11,9 +11,10 @@ product. bench/rules.py measures it with 1,000 rules.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 
 from django.utils import timezone
@@ -26,6 +27,10 @@ from search.vector_index.base import SearchFilter
 
 _PROMOTING = {"synonym", "pin", "boost", "click_model"}
 _MAX_MEMO = 4_096  # matched-rule sets remembered; past it the memo starts again
+_FOREVER = (
+    datetime.min.replace(tzinfo=UTC),
+    datetime.max.replace(tzinfo=UTC),
+)
 
 
 @dataclass
@@ -82,6 +87,10 @@ class RuleSet:
     click_boosts: dict[str, dict[int, float]] = field(default_factory=dict)
     # Boost/bury effects by the ids of the matched rules (engine.py; reset past _MAX_MEMO).
     effects: dict[tuple[int, ...], Effects] = field(default_factory=dict)
+    # Every instant a rule's time window opens or closes, sorted (set by compile_rules).
+    boundaries: list[datetime] = field(default_factory=list)
+    _matched: dict[tuple, list[CompiledRule]] = field(default_factory=dict)
+    _valid: tuple[datetime, datetime] = (_FOREVER[1], _FOREVER[1])
 
     def __len__(self) -> int:
         lists = (
@@ -94,14 +103,28 @@ class RuleSet:
         return len({rule.id for rules in lists for rule in rules})
 
     def matching(self, text: str, search_filter: SearchFilter) -> list[CompiledRule]:
+        """The live, in-scope rules for a search (a shared list: do not change it).
+
+        Remembered per (words, categories, merchant) until the next instant a rule's time
+        window opens or closes: between those, the answer cannot change.
+        """
         now = timezone.now()
-        candidates = [*self.any_query]
-        if text:
-            candidates += self.by_exact.get(exact_key(text), ())
-            candidates += self.by_words.get(words_key(text), ())
-        for category in search_filter.categories:
-            candidates += self.by_category.get(category.lower(), ())
-        return [rule for rule in candidates if rule.live(now) and rule.in_scope(search_filter)]
+        if not (self._valid[0] <= now < self._valid[1]) or len(self._matched) >= _MAX_MEMO:
+            self._matched.clear()
+            self._valid = _window_around(now, self.boundaries)
+        key = (text, search_filter.categories, search_filter.merchant)
+        found = self._matched.get(key)
+        if found is None:
+            candidates = [*self.any_query]
+            if text:
+                candidates += self.by_exact.get(exact_key(text), ())
+                candidates += self.by_words.get(words_key(text), ())
+            for category in search_filter.categories:
+                candidates += self.by_category.get(category.lower(), ())
+            found = self._matched[key] = [
+                rule for rule in candidates if rule.live(now) and rule.in_scope(search_filter)
+            ]
+        return found
 
     def effects_for(self, boosts: list[CompiledRule], buries: list[CompiledRule]) -> Effects:
         key = tuple(rule.id for rule in boosts) + (0,) + tuple(rule.id for rule in buries)
@@ -134,6 +157,15 @@ class ProductEffect:
 
 
 _NONE: tuple = ()
+
+
+def _window_around(now: datetime, boundaries: list[datetime]) -> tuple[datetime, datetime]:
+    """The span around ``now`` in which no rule starts or ends."""
+    at = bisect.bisect_right(boundaries, now)
+    return (
+        boundaries[at - 1] if at else _FOREVER[0],
+        boundaries[at] if at < len(boundaries) else _FOREVER[1],
+    )
 
 
 @dataclass
@@ -239,4 +271,6 @@ def compile_rules(rows, click_boosts: dict[str, dict[int, float]] | None = None)
             rules.by_category[row.filter_category.lower()].append(compiled)
         else:
             rules.any_query.append(compiled)
+        rules.boundaries += [edge for edge in (row.starts_at, row.ends_at) if edge is not None]
+    rules.boundaries.sort()
     return rules

@@ -126,29 +126,35 @@ def _boost(
         return ranked
     facts = facts_for([item.product_id for item in ranked])
     unit = 1.0 / (settings.SEARCH_RRF_K + 1)
-    used: dict[int, Effect] = {}
+    # The sets of effects products got, in the order first met (for the applied list).
+    used: dict[int, tuple[Effect, ...]] = {}
     clicked: dict[AppliedRule, None] = {}
+    memo = effects.products
     for item in ranked:
-        product = facts.get(item.product_id)
+        product_id = item.product_id
+        product = facts.get(product_id)
         if product is None:
             continue
-        if learned and item.product_id in learned:
+        if learned and product_id in learned:
             # Each click-model rule scales what the fit learned for this query and product,
             # on its merchant's products only when it is a merchant's rule.
             for rule in clicks:
                 if rule.merchant_id is None or rule.merchant_id == product.merchant_id:
-                    item.score = round(item.score + unit * rule.weight * learned[item.product_id], 6)
+                    item.score = round(item.score + unit * rule.weight * learned[product_id], 6)
                     item.rules.append(str(rule.id))
                     clicked[rule.applied] = None
-        effect = effects.for_product(item.product_id, product)
+        effect = memo.get(product_id)
+        if effect is None or effect.facts is not product:
+            effect = effects.for_product(product_id, product)
         if not effect.effects:
             continue
         item.score = round(item.score + unit * effect.weight, 6)
         item.rules.extend(effect.rule_ids)
-        for matched in effect.effects:
-            used[id(matched)] = matched
+        used.setdefault(id(effect.effects), effect.effects)
     applied += clicked
-    applied += dict.fromkeys(rule for effect in used.values() for rule in effect.rules)
+    applied += dict.fromkeys(
+        rule for matched in used.values() for effect in matched for rule in effect.rules
+    )
     return sorted(
         ranked, key=lambda item: (item.match != "identifier", -item.score, item.product_id)
     )
