@@ -10,7 +10,7 @@ from django.urls import path
 
 from catalog import selectors as catalog_selectors
 from merchandising import preview, selectors, services
-from merchandising.models import Rule
+from merchandising.models import ClickBoost, ClickModelRun, Rule
 
 
 class RuleAdminForm(forms.ModelForm):
@@ -53,7 +53,19 @@ class RuleAdmin(admin.ModelAdmin):
         ("Pin or hide", {"fields": ["product", "position"]}),
         (
             "Boost or bury",
-            {"fields": ["attribute", "value", ("price_min", "price_max"), "weight"]},
+            {"fields": ["attribute", "value", ("price_min", "price_max")]},
+        ),
+        (
+            "How much (boost, bury, click model)",
+            {
+                "fields": ["weight"],
+                "description": (
+                    "Boost and bury: first places of one search leg added or taken away. "
+                    "Click model: the most a product the click model learned a boost for "
+                    "may gain (needs MERCHANDISING_CLICK_MODEL on and a fit: "
+                    "manage.py fit_click_model)."
+                ),
+            },
         ),
     ]
 
@@ -136,3 +148,55 @@ class RuleAdmin(admin.ModelAdmin):
             "comparison": comparison,
         }
         return TemplateResponse(request, "admin/merchandising/rule/preview.html", context)
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """What the click model learned: shop staff read it (a fit writes it, nobody edits it)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_module_permission(self, request):
+        return services.can_manage_shop_wide(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return services.can_manage_shop_wide(request.user)
+
+
+@admin.register(ClickModelRun)
+class ClickModelRunAdmin(_ReadOnly):
+    list_display = ["created_at", "since", "until", "searches", "clicks", "queries", "boosts"]
+    readonly_fields = [
+        "created_at",
+        "since",
+        "until",
+        "searches",
+        "impressions",
+        "clicks",
+        "queries",
+        "boosts",
+        "iterations",
+        "examination",
+    ]
+
+
+@admin.register(ClickBoost)
+class ClickBoostAdmin(_ReadOnly):
+    list_display = ["words", "product", "boost", "lift", "attractiveness", "clicks", "impressions"]
+    list_select_related = ["product"]
+    search_fields = ["words"]
+    readonly_fields = [
+        "words",
+        "product",
+        "boost",
+        "lift",
+        "attractiveness",
+        "clicks",
+        "impressions",
+    ]
