@@ -43,22 +43,36 @@ class RuleAdmin(admin.ModelAdmin):
     list_select_related = ["merchant", "product"]
     # A search box over the merchant-scoped product admin, not one <option> per product.
     autocomplete_fields = ["product"]
+    # Each section names the kinds it is for (rule_form.js shows only those of the chosen kind).
     fieldsets = [
         (None, {"fields": ["name", "kind", "merchant", "enabled", ("starts_at", "ends_at")]}),
         (
-            "When (pin, boost, bury, hide)",
-            {"fields": ["match", "query", "filter_category"]},
+            "When (pin, boost, bury, hide, click model)",
+            {
+                "fields": ["match", "query", "filter_category"],
+                "classes": ["for-pin", "for-boost", "for-bury", "for-hide", "for-click_model"],
+            },
         ),
-        ("Synonyms", {"fields": ["synonym_type", "terms", "synonyms"]}),
-        ("Pin or hide", {"fields": ["product", "position"]}),
+        (
+            "Synonyms",
+            {"fields": ["synonym_type", "terms", "synonyms"], "classes": ["for-synonym"]},
+        ),
+        (
+            "Pin or hide",
+            {"fields": ["product", "position"], "classes": ["for-pin", "for-hide"]},
+        ),
         (
             "Boost or bury",
-            {"fields": ["attribute", "value", ("price_min", "price_max")]},
+            {
+                "fields": ["attribute", "value", ("price_min", "price_max")],
+                "classes": ["for-boost", "for-bury"],
+            },
         ),
         (
             "How much (boost, bury, click model)",
             {
                 "fields": ["weight"],
+                "classes": ["for-boost", "for-bury", "for-click_model"],
                 "description": (
                     "Boost and bury: first places of one search leg added or taken away. "
                     "Click model: the most a product the click model learned a boost for "
@@ -68,6 +82,9 @@ class RuleAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    class Media:
+        js = ["merchandising/rule_form.js"]
 
     # Merchant staff manage their merchants' rules without a model permission of their own:
     # membership is the permission, as it is for the merchant API.

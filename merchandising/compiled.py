@@ -176,6 +176,9 @@ class Effects:
     by_key: dict[tuple, Effect]
     prices: list[tuple[tuple, Effect]]
     products: dict[int, ProductEffect] = field(default_factory=dict)
+    # One tuple per distinct combination of effects, shared by the products that match it,
+    # so a search lists the applied rules once per combination, not once per product.
+    combinations: dict[tuple[int, ...], tuple[Effect, ...]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, boosts: list[CompiledRule], buries: list[CompiledRule]) -> Effects:
@@ -214,13 +217,16 @@ class Effects:
         for (_, low, high, owner), effect in self.prices:
             if owner in (None, product.merchant_id) and _in_range(low, high, product.price):
                 matched.append(effect)
+        shared = self.combinations.setdefault(
+            tuple(id(effect) for effect in matched), tuple(matched)
+        )
         known = self.products[product_id] = ProductEffect(
             facts=product,
             weight=sum(effect.weight for effect in matched),
             rule_ids=tuple(rule_id for effect in matched for rule_id in effect.rule_ids)
             if matched
             else _NONE,
-            effects=tuple(matched),
+            effects=shared,
         )
         return known
 

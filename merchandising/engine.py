@@ -152,9 +152,11 @@ def _boost(
         item.rules.extend(effect.rule_ids)
         used.setdefault(id(effect.effects), effect.effects)
     applied += clicked
-    applied += dict.fromkeys(
-        rule for matched in used.values() for effect in matched for rule in effect.rules
-    )
+    distinct: dict[int, Effect] = {}
+    for matched in used.values():
+        for effect in matched:
+            distinct.setdefault(id(effect), effect)
+    applied += dict.fromkeys(rule for effect in distinct.values() for rule in effect.rules)
     return sorted(
         ranked, key=lambda item: (item.match != "identifier", -item.score, item.product_id)
     )
