@@ -153,10 +153,10 @@ def _boost(
         used.setdefault(id(effect.effects), effect.effects)
     applied += clicked
     distinct: dict[int, Effect] = {}
-    for matched in used.values():
-        for effect in matched:
-            distinct.setdefault(id(effect), effect)
-    applied += dict.fromkeys(rule for effect in distinct.values() for rule in effect.rules)
+    for combination in used.values():
+        for summed in combination:
+            distinct.setdefault(id(summed), summed)
+    applied += dict.fromkeys(rule for summed in distinct.values() for rule in summed.rules)
     return sorted(
         ranked, key=lambda item: (item.match != "identifier", -item.score, item.product_id)
     )
