@@ -208,51 +208,63 @@ def run(args, label: str) -> int:
             search(replace(query, rules=False))
         off: list[float] = []
         on: list[float] = []
+        off_cpu: list[float] = []
+        on_cpu: list[float] = []
         step: list[float] = []
+        step_cpu: list[float] = []
         matched = 0
         for _ in range(args.rounds):
             for query in queries:
                 for mode in (False, True) if rng.random() < 0.5 else (True, False):
-                    started = time.perf_counter()
+                    started, cpu_started = time.perf_counter(), time.process_time()
                     outcome = search(replace(query, rules=mode))
                     (on if mode else off).append((time.perf_counter() - started) * 1000)
+                    (on_cpu if mode else off_cpu).append((time.process_time() - cpu_started) * 1000)
                     if mode and _ == 0:
                         matched += bool(outcome.rules)
-        for query in queries:
-            fused = search(replace(query, rules=False, limit=100)).items
-            started = time.perf_counter()
-            engine.expand_words(query.text or "", SearchFilter())
-            engine.rank(query, fused)
-            step.append((time.perf_counter() - started) * 1000)
+        for _ in range(args.rounds):
+            for query in queries:
+                fused = search(replace(query, rules=False, limit=100)).items
+                started, cpu_started = time.perf_counter(), time.thread_time()
+                engine.expand_words(query.text or "", SearchFilter())
+                engine.rank(query, fused)
+                step.append((time.perf_counter() - started) * 1000)
+                step_cpu.append((time.thread_time() - cpu_started) * 1000)
 
     if os.environ.get("BENCH_PROFILE"):
         import cProfile
         import pstats
 
-        fused = search(replace(queries[0], rules=False, limit=100)).items
+        fused_lists = [search(replace(q, rules=False, limit=100)).items for q in queries]
         profile = cProfile.Profile()
         profile.enable()
-        for _ in range(20):
-            engine.rank(queries[0], list(fused))
+        for query, fused in zip(queries, fused_lists, strict=True):
+            engine.expand_words(query.text or "", SearchFilter())
+            engine.rank(query, list(fused))
         profile.disable()
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(18)
+        pstats.Stats(profile).sort_stats("tottime").print_stats(18)
     print(f"== merchandising rules, {args.products:,} products, {label}")
     print(f"CPU: {cpu()}")
     print(
         f"{args.rules:,} enabled rules (compiled: {len(rules):,}); {len(queries)} queries, "
         f"{matched} of them match some rule; {args.rounds} rounds each, modes interleaved"
     )
-    print(f"{'':<22} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'n':>5}")
-    for name, values in (("search, rules off", off), ("search, rules on", on)):
+    # Wall time, and CPU time (the process's for a search, whose legs run in a pool thread;
+    # the thread's for the step): on shared, loaded cores the CPU figures are the steadier.
+    print(f"{'':<22} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'n':>5} {'CPU p50':>8}")
+    for name, values, cpu_values in (
+        ("search, rules off", off, off_cpu),
+        ("search, rules on", on, on_cpu),
+        ("rules step alone", step, step_cpu),
+    ):
         print(
-            f"{name:<22} {pct(values, 0.5):>8.2f} {pct(values, 0.95):>8.2f} "
-            f"{statistics.fmean(values):>8.2f} {len(values):>5}"
+            f"{name:<22} {pct(values, 0.5):>8.3f} {pct(values, 0.95):>8.3f} "
+            f"{statistics.fmean(values):>8.3f} {len(values):>5} {pct(cpu_values, 0.5):>8.3f}"
         )
     print(
-        f"{'rules step alone':<22} {pct(step, 0.5):>8.3f} {pct(step, 0.95):>8.3f} "
-        f"{statistics.fmean(step):>8.3f} {len(step):>5}"
+        f"added p50: {pct(on, 0.5) - pct(off, 0.5):+.2f} ms wall, "
+        f"{pct(on_cpu, 0.5) - pct(off_cpu, 0.5):+.2f} ms CPU (target <= +1 ms)"
     )
-    print(f"added p50: {pct(on, 0.5) - pct(off, 0.5):+.2f} ms (target <= +1 ms)")
     return 0
 
 

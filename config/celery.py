@@ -80,6 +80,12 @@ def _configure(sender: Celery, **kwargs: object) -> None:
                 "schedule": float(settings.ANALYTICS_ROLLUP_INTERVAL_SECONDS),
                 "options": {"expires": float(settings.ANALYTICS_ROLLUP_INTERVAL_SECONDS)},
             },
+            # The click model (merchandising/tasks.py): does nothing unless switched on.
+            "merchandising-fit-click-model": {
+                "task": "merchandising.tasks.fit_click_model",
+                "schedule": float(settings.MERCHANDISING_CLICK_MODEL_INTERVAL_SECONDS),
+                "options": {"expires": float(settings.MERCHANDISING_CLICK_MODEL_INTERVAL_SECONDS)},
+            },
             "sweep-unenriched-images": {
                 "task": "workers.tasks.sweep_unenriched",
                 "schedule": float(settings.ENRICHMENT_SWEEP_INTERVAL_SECONDS),
@@ -88,4 +94,4 @@ def _configure(sender: Celery, **kwargs: object) -> None:
     )
 
 
-app.autodiscover_tasks(["workers", "analytics"])
+app.autodiscover_tasks(["workers", "analytics", "merchandising"])

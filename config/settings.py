@@ -511,3 +511,16 @@ SEARCH_DIVERSITY_DEPTH = env.int("SEARCH_DIVERSITY_DEPTH", default=40)
 # --- Merchandising rules (merchandising/cache.py): how often a process asks whether any rule
 # changed (one indexed aggregate), so a save applies in every process within this many ms.
 MERCHANDISING_RULES_REFRESH_MS = env.int("MERCHANDISING_RULES_REFRESH_MS", default=1000)
+# The click model (merchandising/clickmodel.py): off by default. On, beat fits it every
+# MERCHANDISING_CLICK_MODEL_INTERVAL_SECONDS from the last _DAYS of text searches and clicks,
+# and click-model rules apply what it learned; a pair seen fewer than _MIN_IMPRESSIONS times
+# (in the first _POSITIONS places) earns no boost.
+MERCHANDISING_CLICK_MODEL = env.bool("MERCHANDISING_CLICK_MODEL", default=False)
+MERCHANDISING_CLICK_MODEL_DAYS = env.int("MERCHANDISING_CLICK_MODEL_DAYS", default=30)
+MERCHANDISING_CLICK_MODEL_MIN_IMPRESSIONS = env.int(
+    "MERCHANDISING_CLICK_MODEL_MIN_IMPRESSIONS", default=20
+)
+MERCHANDISING_CLICK_MODEL_POSITIONS = env.int("MERCHANDISING_CLICK_MODEL_POSITIONS", default=20)
+MERCHANDISING_CLICK_MODEL_INTERVAL_SECONDS = env.int(
+    "MERCHANDISING_CLICK_MODEL_INTERVAL_SECONDS", default=86_400
+)

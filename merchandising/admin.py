@@ -10,7 +10,7 @@ from django.urls import path
 
 from catalog import selectors as catalog_selectors
 from merchandising import preview, selectors, services
-from merchandising.models import Rule
+from merchandising.models import ClickBoost, ClickModelRun, Rule
 
 
 class RuleAdminForm(forms.ModelForm):
@@ -43,19 +43,48 @@ class RuleAdmin(admin.ModelAdmin):
     list_select_related = ["merchant", "product"]
     # A search box over the merchant-scoped product admin, not one <option> per product.
     autocomplete_fields = ["product"]
+    # Each section names the kinds it is for (rule_form.js shows only those of the chosen kind).
     fieldsets = [
         (None, {"fields": ["name", "kind", "merchant", "enabled", ("starts_at", "ends_at")]}),
         (
-            "When (pin, boost, bury, hide)",
-            {"fields": ["match", "query", "filter_category"]},
+            "When (pin, boost, bury, hide, click model)",
+            {
+                "fields": ["match", "query", "filter_category"],
+                "classes": ["for-pin", "for-boost", "for-bury", "for-hide", "for-click_model"],
+            },
         ),
-        ("Synonyms", {"fields": ["synonym_type", "terms", "synonyms"]}),
-        ("Pin or hide", {"fields": ["product", "position"]}),
+        (
+            "Synonyms",
+            {"fields": ["synonym_type", "terms", "synonyms"], "classes": ["for-synonym"]},
+        ),
+        (
+            "Pin or hide",
+            {"fields": ["product", "position"], "classes": ["for-pin", "for-hide"]},
+        ),
         (
             "Boost or bury",
-            {"fields": ["attribute", "value", ("price_min", "price_max"), "weight"]},
+            {
+                "fields": ["attribute", "value", ("price_min", "price_max")],
+                "classes": ["for-boost", "for-bury"],
+            },
+        ),
+        (
+            "How much (boost, bury, click model)",
+            {
+                "fields": ["weight"],
+                "classes": ["for-boost", "for-bury", "for-click_model"],
+                "description": (
+                    "Boost and bury: first places of one search leg added or taken away. "
+                    "Click model: the most a product the click model learned a boost for "
+                    "may gain (needs MERCHANDISING_CLICK_MODEL on and a fit: "
+                    "manage.py fit_click_model)."
+                ),
+            },
         ),
     ]
+
+    class Media:
+        js = ["merchandising/rule_form.js"]
 
     # Merchant staff manage their merchants' rules without a model permission of their own:
     # membership is the permission, as it is for the merchant API.
@@ -136,6 +165,58 @@ class RuleAdmin(admin.ModelAdmin):
             "comparison": comparison,
         }
         return TemplateResponse(request, "admin/merchandising/rule/preview.html", context)
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """What the click model learned: shop staff read it (a fit writes it, nobody edits it)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_module_permission(self, request):
+        return services.can_manage_shop_wide(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return services.can_manage_shop_wide(request.user)
+
+
+@admin.register(ClickModelRun)
+class ClickModelRunAdmin(_ReadOnly):
+    list_display = ["created_at", "since", "until", "searches", "clicks", "queries", "boosts"]
+    readonly_fields = [
+        "created_at",
+        "since",
+        "until",
+        "searches",
+        "impressions",
+        "clicks",
+        "queries",
+        "boosts",
+        "iterations",
+        "examination",
+    ]
+
+
+@admin.register(ClickBoost)
+class ClickBoostAdmin(_ReadOnly):
+    list_display = ["words", "product", "boost", "lift", "attractiveness", "clicks", "impressions"]
+    list_select_related = ["product"]
+    search_fields = ["words"]
+    readonly_fields = [
+        "words",
+        "product",
+        "boost",
+        "lift",
+        "attractiveness",
+        "clicks",
+        "impressions",
+    ]
 
 
 # Experiments and search settings: their own admin module, registered by importing it.

@@ -12,6 +12,6 @@ class MerchandisingConfig(AppConfig):
 
         # Search calls these at its rules step (search/query/rules_step.py).
         rules_step.register_word_expander("merchandising.synonyms", engine.expand_words)
-        rules_step.register_ranker("merchandising.rules", engine.rank)
+        rules_step.register_ranker("merchandising.rules", engine.rank, wants=engine.wants)
         # Before each search: the shop's settings and the visitor's experiment variant.
         settings_step.register_query_adjuster("merchandising.experiments", hooks.adjust)

@@ -2,8 +2,8 @@
 
 Every process keeps its own compiled copy (a search reads dictionaries, not the database).
 At most every ``MERCHANDISING_RULES_REFRESH_MS`` a search asks the database for the rules'
-version (count, newest ``updated_at``, highest id: one indexed aggregate), and recompiles when
-it moved. So a rule saved by the admin in one process, or a worker, applies in every server
+version (count, newest ``updated_at``, highest id, the latest click-model fit: two indexed
+aggregates), and recompiles when it moved. So a rule saved by the admin in one process, or a worker, applies in every server
 process within that interval, without a broker or a shared cache.
 """
 
@@ -28,7 +28,9 @@ def current_rules() -> RuleSet:
             return _state["rules"]
         version = selectors.rules_version()
         if version != _state["version"]:
-            _state["rules"] = compile_rules(selectors.rules_for_engine())
+            _state["rules"] = compile_rules(
+                selectors.rules_for_engine(), selectors.click_boosts_latest()
+            )
             _state["version"] = version
         _state["checked"] = time.monotonic()
     return _state["rules"]

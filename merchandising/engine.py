@@ -5,8 +5,10 @@ Order, after fusion (search/query/rules_step.py) and before the optional VLM re-
 1. **hide**: the named product leaves the ranking.
 2. **boost / bury**: a product that matches the rule's attribute gets ``± weight`` first-ranks
    of one leg added to its fused score (``weight / (SEARCH_RRF_K + 1)``, the unit the query's
-   recognised-word boosts use), then the ranking is sorted again; exact identifier matches
-   stay first.
+   recognised-word boosts use); a **click model** rule (with ``MERCHANDISING_CLICK_MODEL`` on)
+   adds ``weight × boost`` first-ranks to each product the latest click-model fit learned a
+   boost (0..1) for, for this query's words (clickmodel.py); then the ranking is sorted again;
+   exact identifier matches stay first.
 3. **pin**: the named product is moved (or added, when the legs missed it but it passes the
    search's filters) to its position, counted from 1 on the whole ranking; pins are placed in
    order of position.
@@ -18,6 +20,10 @@ Scope: a shop-wide rule applies to every search. A merchant's rule only touches 
 products; the ones that promote (synonyms, pins, boosts) apply to searches filtered to that
 merchant (its own storefront), the ones that demote (buries, hides) to every search.
 
+A search without words (a photo, more like this) has no query to match: the rules that match
+any query, and those for a category filter the search has, apply (pins, boosts, buries,
+hides); the ones for a query, synonyms and the click model (learned per query) do not.
+
 Rules are compiled once per process into lookups by query, so a search costs a few dictionary
 reads whatever the number of rules (bench/rules.py); ``cache.py`` reloads them when any
 process changes one.
@@ -26,15 +32,14 @@ process changes one.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils import timezone
 
 from merchandising.cache import current_rules
-from merchandising.compiled import CompiledRule
+from merchandising.compiled import CompiledRule, Effect, Effects
 from merchandising.facts import facts_for, passing
-from merchandising.text import words
+from merchandising.text import words, words_key
 from search.query.rules_step import AppliedRule
 from search.query.types import ResultItem, SearchQuery
 from search.vector_index.base import SearchFilter
@@ -60,19 +65,23 @@ def expand_words(
             for rule in rules.synonyms.get(phrase, ()):
                 if not (rule.live(now) and rule.in_scope(search_filter)):
                     continue
-                for term, targets in rule.expansions.items():
-                    if " ".join(words(term)) != phrase:
-                        continue
-                    fresh = [t for t in targets if t not in present and t not in added]
-                    added.update(dict.fromkeys(fresh))
-                    applied[rule.applied] = None
+                fresh = [t for t in rule.phrases[phrase] if t not in present and t not in added]
+                added.update(dict.fromkeys(fresh))
+                applied[rule.applied] = None
     return tuple(added), list(applied)
+
+
+def wants(query: SearchQuery) -> bool:
+    """Whether some live rule matches this query: a search without words (a photo, more like
+    this) fetches the deeper fused ranking only then (rules_step.rankers_wanted)."""
+    return bool(current_rules().matching(query.text or "", query.filter))
 
 
 def rank(
     query: SearchQuery, ranked: list[ResultItem]
 ) -> tuple[list[ResultItem], list[AppliedRule]]:
-    rules = current_rules().matching(query.text or "", query.filter)
+    rule_set = current_rules()
+    rules = rule_set.matching(query.text or "", query.filter)
     if not rules:
         return ranked, []
     by_kind: dict[str, list[CompiledRule]] = defaultdict(list)
@@ -80,7 +89,11 @@ def rank(
         by_kind[rule.kind].append(rule)
     applied: list[AppliedRule] = []
     ranked = _hide(ranked, by_kind["hide"], applied)
-    ranked = _boost(ranked, by_kind["boost"], by_kind["bury"], applied)
+    clicks = by_kind["click_model"] if settings.MERCHANDISING_CLICK_MODEL else []
+    if by_kind["boost"] or by_kind["bury"] or clicks:
+        learned = rule_set.click_boosts.get(words_key(query.text or ""), {}) if clicks else {}
+        effects = rule_set.effects_for(by_kind["boost"], by_kind["bury"])
+        ranked = _boost(ranked, effects, clicks, learned, applied)
     ranked = _pin(ranked, by_kind["pin"], query.filter, applied)
     return ranked, applied
 
@@ -101,73 +114,52 @@ def _hide(
     return kept
 
 
-@dataclass
-class _Effect:
-    """The rules of one boost/bury key summed: what a product that matches it gets."""
-
-    weight: float = 0.0
-    rule_ids: list[str] = field(default_factory=list)
-    rules: list[AppliedRule] = field(default_factory=list)
-
-
 def _boost(
     ranked: list[ResultItem],
-    boosts: list[CompiledRule],
-    buries: list[CompiledRule],
+    effects: Effects,
+    clicks: list[CompiledRule],
+    learned: dict[int, float],
     applied: list[AppliedRule],
 ) -> list[ResultItem]:
-    if not (boosts or buries) or not ranked:
+    """Boosts, buries and the click model's learned boosts, then one sort."""
+    if not ranked:
         return ranked
-    # Rules summed by what they read (and whose products they may move), so a product costs a
-    # few dictionary lookups whatever the number of rules (bench/rules.py).
-    effects: dict[tuple, _Effect] = defaultdict(_Effect)
-    for rules, sign in ((boosts, 1.0), (buries, -1.0)):
-        for rule in rules:
-            if rule.attribute == "price":
-                key: tuple = ("price", rule.price_min, rule.price_max, rule.merchant_id)
-            else:
-                key = (rule.attribute, rule.value, rule.merchant_id)
-            effect = effects[key]
-            effect.weight += sign * rule.weight
-            effect.rule_ids.append(str(rule.id))
-            effect.rules.append(rule.applied)
-    prices = [(key, effect) for key, effect in effects.items() if key[0] == "price"]
     facts = facts_for([item.product_id for item in ranked])
     unit = 1.0 / (settings.SEARCH_RRF_K + 1)
-    used: dict[int, _Effect] = {}
+    # The sets of effects products got, in the order first met (for the applied list).
+    used: dict[int, tuple[Effect, ...]] = {}
+    clicked: dict[AppliedRule, None] = {}
+    memo = effects.products
     for item in ranked:
-        product = facts.get(item.product_id)
+        product_id = item.product_id
+        product = facts.get(product_id)
         if product is None:
             continue
-        matched: list[_Effect] = []
-        for owner in (None, product.merchant_id):  # shop-wide rules, the product's merchant's
-            for key in (
-                ("brand", product.brand, owner),
-                ("category", product.category, owner),
-                ("merchant", product.merchant_slug, owner),
-                *(("tag", tag, owner) for tag in product.tags),
-                *((("in_stock", "", owner),) if product.in_stock else ()),
-            ):
-                found = effects.get(key)
-                if found is not None:
-                    matched.append(found)
-        for (_, low, high, owner), effect in prices:
-            if owner in (None, product.merchant_id) and _in_range(low, high, product.price):
-                matched.append(effect)
-        if not matched:
+        if learned and product_id in learned:
+            # Each click-model rule scales what the fit learned for this query and product,
+            # on its merchant's products only when it is a merchant's rule.
+            for rule in clicks:
+                if rule.merchant_id is None or rule.merchant_id == product.merchant_id:
+                    item.score = round(item.score + unit * rule.weight * learned[product_id], 6)
+                    item.rules.append(str(rule.id))
+                    clicked[rule.applied] = None
+        effect = memo.get(product_id)
+        if effect is None or effect.facts is not product:
+            effect = effects.for_product(product_id, product)
+        if not effect.effects:
             continue
-        item.score = round(item.score + unit * sum(effect.weight for effect in matched), 6)
-        for effect in matched:
-            item.rules.extend(effect.rule_ids)
-            used[id(effect)] = effect
-    applied += dict.fromkeys(rule for effect in used.values() for rule in effect.rules)
+        item.score = round(item.score + unit * effect.weight, 6)
+        item.rules.extend(effect.rule_ids)
+        used.setdefault(id(effect.effects), effect.effects)
+    applied += clicked
+    distinct: dict[int, Effect] = {}
+    for combination in used.values():
+        for summed in combination:
+            distinct.setdefault(id(summed), summed)
+    applied += dict.fromkeys(rule for summed in distinct.values() for rule in summed.rules)
     return sorted(
         ranked, key=lambda item: (item.match != "identifier", -item.score, item.product_id)
     )
-
-
-def _in_range(low: float | None, high: float | None, price: float) -> bool:
-    return (low is None or price >= low) and (high is None or price <= high)
 
 
 def _pin(

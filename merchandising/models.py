@@ -19,6 +19,7 @@ class Rule(TimestampedModel):
         BOOST = "boost", "Boost"
         BURY = "bury", "Bury"
         HIDE = "hide", "Hide a product"
+        CLICK_MODEL = "click_model", "Click model (boost learned from clicks)"
 
     class Match(models.TextChoices):
         EXACT = "exact", "The query is exactly this (case and spaces aside)"
@@ -38,7 +39,7 @@ class Rule(TimestampedModel):
         TAG = "tag", "Tag (product attribute `tags`)"
 
     name = models.CharField(max_length=200)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
     merchant = models.ForeignKey(
         Merchant,
         on_delete=models.CASCADE,
@@ -75,7 +76,8 @@ class Rule(TimestampedModel):
     )
     position = models.PositiveIntegerField(null=True, blank=True)
 
-    # Boost and bury: which products, by how much (in first-ranks of one leg, see engine.py).
+    # Boost and bury: which products, by how much (in first-ranks of one leg, see engine.py);
+    # click model: at most how much its learned boost moves a product (weight alone).
     attribute = models.CharField(max_length=10, choices=Attribute.choices, blank=True)
     value = models.CharField(
         max_length=120, blank=True, help_text="Brand, category, merchant slug or tag."
@@ -106,8 +108,56 @@ class Rule(TimestampedModel):
         rule_errors(self)
 
 
+class ClickModelRun(TimestampedModel):
+    """One fit of the click model (clickmodel.py) over the analytics events of a period: what
+    it read and the examination probability it found per position."""
+
+    since = models.DateTimeField()
+    until = models.DateTimeField()
+    searches = models.PositiveIntegerField(default=0)
+    impressions = models.PositiveIntegerField(default=0)
+    clicks = models.PositiveIntegerField(default=0)
+    queries = models.PositiveIntegerField(default=0)
+    boosts = models.PositiveIntegerField(default=0)
+    iterations = models.PositiveIntegerField(default=0)
+    examination = models.JSONField(
+        default=list, help_text="P(a shopper looks at position k), k = 1.., relative to the first."
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "click model fit"
+
+    def __str__(self) -> str:
+        return f"click model fit {self.created_at:%Y-%m-%d %H:%M} ({self.boosts} boosts)"
+
+
+class ClickBoost(TimestampedModel):
+    """What the latest fit learned for one query (``words``: text.words_key) and product: a
+    product clicked more than its positions explain earns ``boost`` (0..1), which a click-model
+    rule scales by its weight. Replaced as a whole by each fit."""
+
+    run = models.ForeignKey(ClickModelRun, on_delete=models.CASCADE, related_name="boosts_learned")
+    words = models.CharField(max_length=500)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    impressions = models.PositiveIntegerField()
+    clicks = models.PositiveIntegerField()
+    attractiveness = models.FloatField(help_text="P(click | looked at), position bias removed.")
+    lift = models.FloatField(help_text="Attractiveness over the query's typical result.")
+    boost = models.FloatField()
+
+    class Meta:
+        ordering = ["words", "-boost", "product_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "words", "product"], name="click_boost_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.words!r}: product {self.product_id} +{self.boost:.2f}"
+
+
 # Experiments and the shop's search settings live in their own module (one job per module);
 # importing them here registers them with the app.
 from merchandising.experiments.models import Experiment, SearchSettings, Variant  # noqa: E402
 
-__all__ = ["Experiment", "Rule", "SearchSettings", "Variant"]
+__all__ = ["ClickBoost", "ClickModelRun", "Experiment", "Rule", "SearchSettings", "Variant"]

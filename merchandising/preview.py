@@ -5,6 +5,7 @@ from dataclasses import dataclass, field, replace
 from django import forms
 
 from catalog import selectors as catalog_selectors
+from merchandising.models import Rule
 from search.encoding.base import ModelUnavailable
 from search.query.service import search
 from search.query.types import ResultItem, SearchQuery
@@ -36,13 +37,29 @@ class PreviewForm(forms.Form):
 class Row:
     item: ResultItem
     before: int | None  # its position without the rules (None: not on that page)
+    position: int = 0
+
+    @property
+    def move(self) -> str:
+        """ "new", "up", "down" or "" (same place), for the badge beside the result."""
+        if self.before is None:
+            return "new"
+        if self.before > self.position:
+            return "up"
+        return "down" if self.before < self.position else ""
+
+
+@dataclass
+class Plain:
+    item: ResultItem
+    after: int | None  # its position with the rules (None: hidden, or pushed off the page)
 
 
 @dataclass
 class Comparison:
-    without: list[ResultItem] = field(default_factory=list)
+    without: list[Plain] = field(default_factory=list)
     with_rules: list[Row] = field(default_factory=list)
-    rules: list = field(default_factory=list)
+    rules: list = field(default_factory=list)  # (AppliedRule, kind label)
     error: str | None = None
 
 
@@ -63,8 +80,13 @@ def compare(form: PreviewForm) -> Comparison:
     except (ModelUnavailable, VectorStoreUnavailable) as exc:
         return Comparison(error=f"Search is not available: {exc}")
     positions = {item.product_id: number for number, item in enumerate(plain.items, start=1)}
+    after = {item.product_id: number for number, item in enumerate(ruled.items, start=1)}
+    labels = dict(Rule.Kind.choices)
     return Comparison(
-        without=plain.items,
-        with_rules=[Row(item, positions.get(item.product_id)) for item in ruled.items],
-        rules=ruled.rules,
+        without=[Plain(item, after.get(item.product_id)) for item in plain.items],
+        with_rules=[
+            Row(item, positions.get(item.product_id), number)
+            for number, item in enumerate(ruled.items, start=1)
+        ],
+        rules=[(rule, labels.get(rule.kind, rule.kind)) for rule in ruled.rules],
     )

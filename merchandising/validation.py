@@ -42,6 +42,8 @@ def rule_errors(rule) -> None:
             errors["value"] = f"Name the {rule.attribute} to match."
         if not 0 < rule.weight <= 100:
             errors["weight"] = "weight is between 0 (excluded) and 100."
+    if kind == "click_model" and not 0 < rule.weight <= 100:
+        errors["weight"] = "weight is between 0 (excluded) and 100."
     owned = rule.merchant_id is not None and rule.product_id is not None
     if owned and rule.product.merchant_id != rule.merchant_id:
         errors["product"] = "The product belongs to another merchant."

@@ -210,13 +210,18 @@ class ResultSerializer(serializers.Serializer):
     )
     rules = serializers.ListField(
         child=serializers.CharField(),
-        help_text="Ids of the merchandising rules that placed this result (pin, boost, bury).",
+        help_text=(
+            "Ids of the merchandising rules that placed this result (pin, boost, bury, "
+            "click model)."
+        ),
     )
 
 
 class AppliedRuleSerializer(serializers.Serializer):
     id = serializers.CharField()
-    kind = serializers.ChoiceField(choices=["synonym", "pin", "boost", "bury", "hide"])
+    kind = serializers.ChoiceField(
+        choices=["synonym", "pin", "boost", "bury", "hide", "click_model"]
+    )
     name = serializers.CharField()
 
 
@@ -294,7 +299,7 @@ class SearchOutputSerializer(serializers.Serializer):
         many=True,
         help_text=(
             "Merchandising rules that changed this search (synonyms, pins, boosts, buries, "
-            "hides), applied after fusion and before re-ranking."
+            "hides, the click model), applied after fusion and before re-ranking."
         ),
     )
     experiment = ExperimentTagSerializer(

@@ -10,6 +10,11 @@ Search owns the order of its pipeline; apps above it (merchandising) register he
   cut, the optional VLM re-rank and hydration: given the query and the whole fused ranking,
   return the new ranking (re-ordered, shortened or lengthened: pins, boosts, hides).
 
+A search without words (a photo, more-like-this) runs rankers too. Such a search is one leg
+and would fetch just the page; a ranker registered with a ``wants`` predicate says, cheaply,
+whether it has anything for this query, and only then does the search fetch the deeper fused
+ranking the ranker needs (``rankers_wanted``): a shop without wordless rules pays nothing.
+
 Each hook also returns the rules it applied, which the response lists (``rules``). A query with
 ``rules=False`` (the admin's preview, evaluation) runs no hook. Search imports nothing of the
 apps that register: they depend on search, never the other way (pyproject's import contracts).
@@ -35,7 +40,10 @@ WordExpander = Callable[[str, SearchFilter], tuple[tuple[str, ...], list[Applied
 Ranker = Callable[[SearchQuery, list[ResultItem]], tuple[list[ResultItem], list[AppliedRule]]]
 
 _expanders: dict[str, WordExpander] = {}
+Wants = Callable[[SearchQuery], bool]
+
 _rankers: dict[str, Ranker] = {}
+_wants: dict[str, Wants] = {}
 
 
 def register_word_expander(name: str, expander: WordExpander) -> None:
@@ -43,9 +51,19 @@ def register_word_expander(name: str, expander: WordExpander) -> None:
     _expanders[name] = expander
 
 
-def register_ranker(name: str, ranker: Ranker) -> None:
-    """Add (or replace, by name) a post-fusion ranker; rankers run in registration order."""
+def register_ranker(name: str, ranker: Ranker, wants: Wants | None = None) -> None:
+    """Add (or replace, by name) a post-fusion ranker; rankers run in registration order.
+
+    ``wants(query)``: whether the ranker may change this query's ranking (None: always).
+    """
     _rankers[name] = ranker
+    _wants[name] = wants or (lambda query: True)
+
+
+def rankers_wanted(query: SearchQuery) -> bool:
+    """Whether any ranker may change this query's ranking (a one-leg search asks, to know if
+    it must fetch the fused depth instead of the page)."""
+    return query.rules and any(wants(query) for wants in _wants.values())
 
 
 def expand_words(

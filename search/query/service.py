@@ -32,7 +32,7 @@ from search.query.diversity import image_vectors, mmr
 from search.query.facets import clear_facets_cache, totals_and_facets
 from search.query.fusion import by_score, default_leg_weights, fuse, item_from_hit
 from search.query.hydrate import hydrate
-from search.query.rules_step import AppliedRule, apply_rankers, expand_words
+from search.query.rules_step import AppliedRule, apply_rankers, expand_words, rankers_wanted
 from search.query.types import ResultItem, SearchInputError, SearchOutcome, SearchQuery
 from search.query.understanding import Understanding, understand
 from search.query.vocabulary import clear_vocabularies
@@ -185,8 +185,9 @@ def search(query: SearchQuery) -> SearchOutcome:
         image_vector = None  # nothing has been indexed yet
 
     # --- vector search
-    # Diversity re-orders a deeper list than the page, so it goes the fused way.
-    single_leg = product_legs is None and not query.diversity
+    # Diversity and rules (a photo search's pins, boosts, hides: rules_step.py) re-order a
+    # deeper list than the page, so they go the fused way.
+    single_leg = product_legs is None and not query.diversity and not rankers_wanted(query)
     with watch.measure("vector_search"):
         if image_vector is not None and live_images is not None:
             fetch = query.offset + query.limit if single_leg else depth

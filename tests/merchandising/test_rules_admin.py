@@ -108,7 +108,7 @@ def test_the_preview_shows_results_without_and_with_the_rules(shop, generous_thr
 
     assert page.status_code == 200
     without, with_rules = page.context["comparison"].without, page.context["comparison"].with_rules
-    assert without[0].product_id != mug.pk
+    assert without[0].item.product_id != mug.pk
     assert with_rules[0].item.product_id == mug.pk
-    assert [rule.id for rule in page.context["comparison"].rules] == [str(pin.pk)]
+    assert [rule.id for rule, _ in page.context["comparison"].rules] == [str(pin.pk)]
     assert "Without rules" in page.text and "With rules" in page.text and "Mug first" in page.text

@@ -17,6 +17,7 @@ from .detected_box import DetectedBox
 from .draft_error import DraftError
 from .draft_output import DraftOutput
 from .draft_output_attributes import DraftOutputAttributes
+from .end_input_request import EndInputRequest
 from .endpoint_created import EndpointCreated
 from .endpoint_input_request import EndpointInputRequest
 from .endpoint_output import EndpointOutput
@@ -26,6 +27,11 @@ from .event_input_kind_enum import EventInputKindEnum
 from .event_input_request import EventInputRequest
 from .events_input_request import EventsInputRequest
 from .events_output import EventsOutput
+from .experiment_input_request import ExperimentInputRequest
+from .experiment_output import ExperimentOutput
+from .experiment_output_status_enum import ExperimentOutputStatusEnum
+from .experiment_page import ExperimentPage
+from .experiment_tag import ExperimentTag
 from .facets import Facets
 from .facets_attributes import FacetsAttributes
 from .facets_attributes_additional_property import FacetsAttributesAdditionalProperty
@@ -44,14 +50,18 @@ from .look_group import LookGroup
 from .look_output import LookOutput
 from .look_output_query_type_enum import LookOutputQueryTypeEnum
 from .look_output_stages import LookOutputStages
+from .mean import Mean
 from .merchant_image_output import MerchantImageOutput
 from .merchant_image_page import MerchantImagePage
 from .merchant_images_list_status import MerchantImagesListStatus
 from .merchant_product_images_list_status import MerchantProductImagesListStatus
 from .merchant_products_list_image_status import MerchantProductsListImageStatus
+from .metric_enum import MetricEnum
+from .metrics import Metrics
 from .patched_product_update_input_request import PatchedProductUpdateInputRequest
 from .patched_product_update_input_request_attributes import PatchedProductUpdateInputRequestAttributes
 from .patched_rule_update_input_request import PatchedRuleUpdateInputRequest
+from .patched_settings_input_request import PatchedSettingsInputRequest
 from .price_band import PriceBand
 from .product_colors import ProductColors
 from .product_colors_input_request import ProductColorsInputRequest
@@ -62,10 +72,13 @@ from .product_output import ProductOutput
 from .product_output_derived_attributes import ProductOutputDerivedAttributes
 from .product_output_derived_attributes_additional_property import ProductOutputDerivedAttributesAdditionalProperty
 from .product_page import ProductPage
+from .rate import Rate
 from .recognised import Recognised
+from .rerank_enum import RerankEnum
 from .result import Result
 from .result_legs import ResultLegs
 from .result_match_enum import ResultMatchEnum
+from .results import Results
 from .rule_input_request import RuleInputRequest
 from .rule_kind_enum import RuleKindEnum
 from .rule_match_enum import RuleMatchEnum
@@ -76,10 +89,17 @@ from .search_output import SearchOutput
 from .search_output_query_type_enum import SearchOutputQueryTypeEnum
 from .search_output_stages import SearchOutputStages
 from .search_photo_input_request import SearchPhotoInputRequest
+from .search_settings_output import SearchSettingsOutput
 from .source_enum import SourceEnum
 from .synonym_type_enum import SynonymTypeEnum
+from .test import Test
+from .tests import Tests
 from .token_input_request import TokenInputRequest
 from .token_output import TokenOutput
+from .variant_input_request import VariantInputRequest
+from .variant_output import VariantOutput
+from .variant_stats import VariantStats
+from .verdict import Verdict
 from .webhook_delivery_status_enum import WebhookDeliveryStatusEnum
 from .webhook_event_enum import WebhookEventEnum
 
@@ -101,6 +121,7 @@ __all__ = (
     "DraftError",
     "DraftOutput",
     "DraftOutputAttributes",
+    "EndInputRequest",
     "EndpointCreated",
     "EndpointInputRequest",
     "EndpointOutput",
@@ -110,6 +131,11 @@ __all__ = (
     "EventInputRequest",
     "EventsInputRequest",
     "EventsOutput",
+    "ExperimentInputRequest",
+    "ExperimentOutput",
+    "ExperimentOutputStatusEnum",
+    "ExperimentPage",
+    "ExperimentTag",
     "Facets",
     "FacetsAttributes",
     "FacetsAttributesAdditionalProperty",
@@ -128,14 +154,18 @@ __all__ = (
     "LookOutput",
     "LookOutputQueryTypeEnum",
     "LookOutputStages",
+    "Mean",
     "MerchantImageOutput",
     "MerchantImagePage",
     "MerchantImagesListStatus",
     "MerchantProductImagesListStatus",
     "MerchantProductsListImageStatus",
+    "MetricEnum",
+    "Metrics",
     "PatchedProductUpdateInputRequest",
     "PatchedProductUpdateInputRequestAttributes",
     "PatchedRuleUpdateInputRequest",
+    "PatchedSettingsInputRequest",
     "PriceBand",
     "ProductColors",
     "ProductColorsInputRequest",
@@ -146,10 +176,13 @@ __all__ = (
     "ProductOutputDerivedAttributes",
     "ProductOutputDerivedAttributesAdditionalProperty",
     "ProductPage",
+    "Rate",
     "Recognised",
+    "RerankEnum",
     "Result",
     "ResultLegs",
     "ResultMatchEnum",
+    "Results",
     "RuleInputRequest",
     "RuleKindEnum",
     "RuleMatchEnum",
@@ -160,10 +193,17 @@ __all__ = (
     "SearchOutputQueryTypeEnum",
     "SearchOutputStages",
     "SearchPhotoInputRequest",
+    "SearchSettingsOutput",
     "SourceEnum",
     "SynonymTypeEnum",
+    "Test",
+    "Tests",
     "TokenInputRequest",
     "TokenOutput",
+    "VariantInputRequest",
+    "VariantOutput",
+    "VariantStats",
+    "Verdict",
     "WebhookDeliveryStatusEnum",
     "WebhookEventEnum",
 )

@@ -21,6 +21,7 @@ class AppliedRule:
             * `boost` - boost
             * `bury` - bury
             * `hide` - hide
+            * `click_model` - click_model
         name (str):
     """
 

@@ -4,6 +4,7 @@ from enum import StrEnum
 class AppliedRuleKindEnum(StrEnum):
     BOOST = "boost"
     BURY = "bury"
+    CLICK_MODEL = "click_model"
     HIDE = "hide"
     PIN = "pin"
     SYNONYM = "synonym"

@@ -17,12 +17,14 @@ T = TypeVar("T", bound="DraftOutput")
 class DraftOutput:
     """
     Attributes:
+        id (int): The kept draft, listed for review in the admin.
         title (str):
         description (str):
         attributes (DraftOutputAttributes):
         model (str): The model that wrote the draft.
     """
 
+    id: int
     title: str
     description: str
     attributes: DraftOutputAttributes
@@ -30,6 +32,8 @@ class DraftOutput:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        id = self.id
+
         title = self.title
 
         description = self.description
@@ -42,6 +46,7 @@ class DraftOutput:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
+                "id": id,
                 "title": title,
                 "description": description,
                 "attributes": attributes,
@@ -56,6 +61,8 @@ class DraftOutput:
         from ..models.draft_output_attributes import DraftOutputAttributes  # noqa: PLC0415
 
         d = dict(src_dict)
+        id = d.pop("id")
+
         title = d.pop("title")
 
         description = d.pop("description")
@@ -65,6 +72,7 @@ class DraftOutput:
         model = d.pop("model")
 
         draft_output = cls(
+            id=id,
             title=title,
             description=description,
             attributes=attributes,

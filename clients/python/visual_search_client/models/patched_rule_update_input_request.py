@@ -27,6 +27,7 @@ class PatchedRuleUpdateInputRequest:
             * `boost` - Boost
             * `bury` - Bury
             * `hide` - Hide a product
+            * `click_model` - Click model (boost learned from clicks)
         merchant (None | str | Unset): Merchant slug; null: shop-wide (shop staff).
         enabled (bool | Unset):
         starts_at (datetime.datetime | None | Unset):

@@ -38,7 +38,7 @@ class Result:
             aside), so it comes first.
 
             * `identifier` - identifier
-        rules (list[str]): Ids of the merchandising rules that placed this result (pin, boost, bury).
+        rules (list[str]): Ids of the merchandising rules that placed this result (pin, boost, bury, click model).
     """
 
     product_id: int

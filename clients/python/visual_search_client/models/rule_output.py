@@ -26,6 +26,7 @@ class RuleOutput:
             * `boost` - Boost
             * `bury` - Bury
             * `hide` - Hide a product
+            * `click_model` - Click model (boost learned from clicks)
         merchant (None | str):
         enabled (bool):
         starts_at (datetime.datetime | None): Empty: already started.

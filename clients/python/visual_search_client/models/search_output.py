@@ -8,9 +8,11 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.search_output_query_type_enum import SearchOutputQueryTypeEnum
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.applied_rule import AppliedRule
+    from ..models.experiment_tag import ExperimentTag
     from ..models.facets import Facets
     from ..models.recognised import Recognised
     from ..models.result import Result
@@ -48,8 +50,10 @@ class SearchOutput:
         corrected (None | str): The query the results are for, when words the catalogue does not know were corrected
             (null otherwise); send `typo_tolerance: false` to search as typed.
         recognised (Recognised):
-        rules (list[AppliedRule]): Merchandising rules that changed this search (synonyms, pins, boosts, buries, hides),
-            applied after fusion and before re-ranking.
+        rules (list[AppliedRule]): Merchandising rules that changed this search (synonyms, pins, boosts, buries, hides,
+            the click model), applied after fusion and before re-ranking.
+        experiment (ExperimentTag | None | Unset): The ranking experiment (A/B test) and variant this search ran under;
+            null when none is running or the visitor sent no X-Visitor-Id (they get the control).
     """
 
     search_id: UUID
@@ -69,9 +73,12 @@ class SearchOutput:
     corrected: None | str
     recognised: Recognised
     rules: list[AppliedRule]
+    experiment: ExperimentTag | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.experiment_tag import ExperimentTag  # noqa: PLC0415
+
         search_id = str(self.search_id)
 
         query_type = self.query_type.value
@@ -115,6 +122,14 @@ class SearchOutput:
             rules_item = rules_item_data.to_dict()
             rules.append(rules_item)
 
+        experiment: dict[str, Any] | None | Unset
+        if isinstance(self.experiment, Unset):
+            experiment = UNSET
+        elif isinstance(self.experiment, ExperimentTag):
+            experiment = self.experiment.to_dict()
+        else:
+            experiment = self.experiment
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -138,12 +153,15 @@ class SearchOutput:
                 "rules": rules,
             }
         )
+        if experiment is not UNSET:
+            field_dict["experiment"] = experiment
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.applied_rule import AppliedRule  # noqa: PLC0415
+        from ..models.experiment_tag import ExperimentTag  # noqa: PLC0415
         from ..models.facets import Facets  # noqa: PLC0415
         from ..models.recognised import Recognised  # noqa: PLC0415
         from ..models.result import Result  # noqa: PLC0415
@@ -209,6 +227,23 @@ class SearchOutput:
 
             rules.append(rules_item)
 
+        def _parse_experiment(data: object) -> ExperimentTag | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                experiment_type_1 = ExperimentTag.from_dict(data)
+
+                return experiment_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ExperimentTag | None | Unset, data)
+
+        experiment = _parse_experiment(d.pop("experiment", UNSET))
+
         search_output = cls(
             search_id=search_id,
             query_type=query_type,
@@ -227,6 +262,7 @@ class SearchOutput:
             corrected=corrected,
             recognised=recognised,
             rules=rules,
+            experiment=experiment,
         )
 
         search_output.additional_properties = d

@@ -117,9 +117,9 @@ def sync_detailed(
     client: AuthenticatedClient,
 ) -> Response[DraftError | DraftOutput | Error]:
     """Draft a title, description and attributes from the product's images with the configured vision-
-    language model (RERANK_API_BASE, RERANK_MODEL). Nothing is saved: PATCH the product with what you
-    keep. 503 when no model is configured, 502 when its answer is unusable, 504 when it does not answer
-    in time.
+    language model (RERANK_API_BASE and RERANK_MODEL, or RERANK_LOCAL_MODEL). The product is not
+    changed: PATCH it with what you keep (the draft is also kept for review in the admin). 503 when no
+    model is configured, 502 when its answer is unusable, 504 when it does not answer in time.
 
     Args:
         product_id (int):
@@ -149,9 +149,9 @@ def sync(
     client: AuthenticatedClient,
 ) -> DraftError | DraftOutput | Error | None:
     """Draft a title, description and attributes from the product's images with the configured vision-
-    language model (RERANK_API_BASE, RERANK_MODEL). Nothing is saved: PATCH the product with what you
-    keep. 503 when no model is configured, 502 when its answer is unusable, 504 when it does not answer
-    in time.
+    language model (RERANK_API_BASE and RERANK_MODEL, or RERANK_LOCAL_MODEL). The product is not
+    changed: PATCH it with what you keep (the draft is also kept for review in the admin). 503 when no
+    model is configured, 502 when its answer is unusable, 504 when it does not answer in time.
 
     Args:
         product_id (int):
@@ -176,9 +176,9 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
 ) -> Response[DraftError | DraftOutput | Error]:
     """Draft a title, description and attributes from the product's images with the configured vision-
-    language model (RERANK_API_BASE, RERANK_MODEL). Nothing is saved: PATCH the product with what you
-    keep. 503 when no model is configured, 502 when its answer is unusable, 504 when it does not answer
-    in time.
+    language model (RERANK_API_BASE and RERANK_MODEL, or RERANK_LOCAL_MODEL). The product is not
+    changed: PATCH it with what you keep (the draft is also kept for review in the admin). 503 when no
+    model is configured, 502 when its answer is unusable, 504 when it does not answer in time.
 
     Args:
         product_id (int):
@@ -206,9 +206,9 @@ async def asyncio(
     client: AuthenticatedClient,
 ) -> DraftError | DraftOutput | Error | None:
     """Draft a title, description and attributes from the product's images with the configured vision-
-    language model (RERANK_API_BASE, RERANK_MODEL). Nothing is saved: PATCH the product with what you
-    keep. 503 when no model is configured, 502 when its answer is unusable, 504 when it does not answer
-    in time.
+    language model (RERANK_API_BASE and RERANK_MODEL, or RERANK_LOCAL_MODEL). The product is not
+    changed: PATCH it with what you keep (the draft is also kept for review in the admin). 503 when no
+    model is configured, 502 when its answer is unusable, 504 when it does not answer in time.
 
     Args:
         product_id (int):
