@@ -97,6 +97,7 @@ def runtimes(tower: str, module, inputs, encoder, served, root: Path, quick: boo
             warnings.simplefilter("ignore")
             example = tuple(inputs(QUERIES[2]).values())
             traced = torch.jit.trace(module, example, strict=False, check_trace=False)
+
         def embed(text: str) -> np.ndarray:
             with torch.inference_mode():
                 return traced(*inputs(text).values())[0].float().numpy()
