@@ -99,6 +99,13 @@ bench-outbox: $(STAMP) ## What the outbox of index work adds to a merchant write
 bench-understanding: $(STAMP) ## Query understanding at 100k products: vocabulary build, per-query cost by query kind
 	DATABASE_URL=$(TEST_DATABASE_URL) HF_HUB_OFFLINE=1 $(PY) bench/understanding.py
 
+.PHONY: bench-ingest bench-query-runtime
+bench-ingest: $(STAMP) ## Uploads through the merchant API (web + one Celery worker) until indexed vs the seed loop
+	DATABASE_URL=$(TEST_DATABASE_URL) HF_HUB_OFFLINE=1 $(PY) bench/ingest.py
+
+bench-query-runtime: $(STAMP) ## Text towers per query: eager, int8, torch.compile, ONNX Runtime fp32/int8
+	HF_HUB_OFFLINE=1 $(PY) bench/query_runtime.py
+
 .PHONY: bench-enrichment
 bench-enrichment: $(STAMP) ## Colour accuracy and near-duplicate precision/recall on synthetic sets
 	HF_HUB_OFFLINE=1 $(PY) bench/enrichment.py
@@ -107,7 +114,7 @@ bench-enrichment: $(STAMP) ## Colour accuracy and near-duplicate precision/recal
 bench-analytics: $(STAMP) ## Search analytics: search p50 with recording on vs off, events/s, rollup of 1M events
 	DATABASE_URL=$(TEST_DATABASE_URL) HF_HUB_OFFLINE=1 $(PY) bench/analytics.py
 
-bench: bench-indexing bench-vector-index bench-search bench-outbox bench-understanding bench-analytics bench-enrichment ## All benchmarks
+bench: bench-indexing bench-ingest bench-query-runtime bench-vector-index bench-search bench-outbox bench-understanding bench-analytics bench-enrichment ## All benchmarks
 
 openapi: $(STAMP) ## Write the API schema to docs/openapi.yaml (a test fails when it drifts from the code)
 	@# Integer ranges in the schema follow the database; the contract is PostgreSQL's (no connection is made).

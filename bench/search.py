@@ -1008,6 +1008,9 @@ def main(argv: list[str] | None = None) -> int:
         env = {
             "DATABASE_URL": database_url,
             "VAR_DIR": str(root / "var"),
+            # The text towers' ONNX exports outlive the run (keyed by model revision): a run
+            # measures searches, not the first start's export.
+            "ONNX_CACHE_DIR": os.environ.get("ONNX_CACHE_DIR", str(REPO_ROOT / "var" / "onnx")),
             "MEDIA_ROOT": str(media),
             "VECTOR_BACKEND": "embedded",
             "VECTOR_PATH": str(root / "vectors"),

@@ -211,6 +211,11 @@ CLIP_QUANTIZE_INT8 = env.bool("CLIP_QUANTIZE_INT8", default=False)
 CLIP_PRECISION = env.str("CLIP_PRECISION", default="int8" if CLIP_QUANTIZE_INT8 else "auto")
 TEXT_PRECISION = env.str("TEXT_PRECISION", default="auto")
 PRECISION_MIN_COSINE = env.float("PRECISION_MIN_COSINE", default=0.99)
+# What the text towers (CLIP text, the text model) run on (search/encoding/onnx_runtime.py):
+# auto or onnx (ONNX Runtime on a CPU in fp32 or int8, checked at load like a precision; torch
+# where it cannot run) or torch. Exports are kept in ONNX_CACHE_DIR, per model revision.
+TEXT_RUNTIME = env.str("TEXT_RUNTIME", default="auto")
+ONNX_CACHE_DIR = Path(env.str("ONNX_CACHE_DIR", default=str(VAR_DIR / "onnx")))
 CLIP_DEVICE = env.str("CLIP_DEVICE", default="auto")  # "cpu", "cuda", "cuda:N" or "auto"
 TORCH_THREADS = env.int("TORCH_THREADS", default=0)  # 0: torch's own choice
 EMBED_BATCH_SIZE = env.int("EMBED_BATCH_SIZE", default=16)

@@ -131,6 +131,13 @@ def compile_locks() -> None:
     digest = dependencies_digest()
     with tempfile.TemporaryDirectory() as scratch:
         raw_dev = Path(scratch) / "dev.txt"
+        raw_runtime = Path(scratch) / "runtime.txt"
+        # uv keeps the versions an existing output file pins unless pyproject.toml needs
+        # others: seeded with the current locks, a compile changes only what must change
+        # (a new dependency does not upgrade everything else).
+        for lock, raw in ((DEV_LOCK, raw_dev), (RUNTIME_LOCK, raw_runtime)):
+            if lock.exists():
+                shutil.copyfile(lock, raw)
         extras = [arg for name in RUNTIME_EXTRAS for arg in ("--extra", name)]
         _compile([*extras, "--extra", "dev"], raw_dev)
         # The runtime lock takes the dev lock's versions, so both install the same thing.
@@ -143,7 +150,6 @@ def compile_locks() -> None:
             )
             + "\n"
         )
-        raw_runtime = Path(scratch) / "runtime.txt"
         _compile([*extras, "--constraint", str(pins)], raw_runtime)
         # uv names the constraint file in its "via" notes; a scratch path would change the
         # lock on every compile.

@@ -27,6 +27,9 @@ def _isolated_state(settings, tmp_path):
     # fp32 unless a test asks for another precision: auto would follow the CPU a test runs on.
     settings.CLIP_PRECISION = "fp32"
     settings.TEXT_PRECISION = "fp32"
+    # torch unless a test asks for ONNX Runtime, whose exports then go to the test's own folder.
+    settings.TEXT_RUNTIME = "torch"
+    settings.ONNX_CACHE_DIR = tmp_path / "onnx"
     settings.VECTOR_PATH = tmp_path / "vectors"
     reset_vector_index()
     generations.reset()

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 from PIL import Image, ImageOps
 
-from search.encoding import precision
+from search.encoding import onnx_runtime, precision
 from search.encoding.base import InferenceModel, ModelUnavailable
 from search.encoding.hub import (
     cached_commit,
@@ -121,10 +121,14 @@ class ClipEncoder(InferenceModel):
         device: str = "cpu",
         threads: int = 0,
         batch_size: int = 16,
+        text_runtime: str = "torch",
+        runtime_cache: Path | None = None,
     ) -> None:
         """``precision``: fp32, bf16, int8 or auto (search/encoding/precision.py), verified at
         load against fp32 to ``min_cosine``. ``quantize_int8`` is the deprecated spelling of
-        ``precision="int8"`` (CLIP_QUANTIZE_INT8)."""
+        ``precision="int8"`` (CLIP_QUANTIZE_INT8). ``text_runtime``: what the text tower runs
+        on, torch, onnx or auto (search/encoding/onnx_runtime.py); ``runtime_cache`` keeps its
+        ONNX exports (None: exported into a temporary directory at each load)."""
         if not model:
             raise ModelUnavailable("CLIP_MODEL is empty: set it to a hub id or a model directory.")
         local_dir = Path(model).expanduser() if Path(model).expanduser().is_dir() else None
@@ -132,6 +136,11 @@ class ClipEncoder(InferenceModel):
         self.precision_setting = "int8" if quantize_int8 and precision == "fp32" else precision
         self.min_cosine = min_cosine
         self.precision: PrecisionReport | None = None  # set at load
+        # The text tower's: the same as ``precision`` on torch, its own on ONNX Runtime.
+        self.text_precision: PrecisionReport | None = None
+        self.text_runtime_setting = text_runtime
+        self.runtime_cache = runtime_cache
+        self._text_tower: Any = None  # tokens -> (n, dim) text features, torch or ONNX
         self._dtype: Any = None
         self.device_setting = device or "cpu"
         self.device = "cpu"  # resolved at load: "auto" picks CUDA when there is one
@@ -190,8 +199,13 @@ class ClipEncoder(InferenceModel):
             model = model.to(self.device)
         try:
             chosen = precision.choose(self.precision_setting, self.device)
+            text_on_onnx = onnx_runtime.wanted(
+                self.text_runtime_setting, device=self.device, mode=chosen
+            )
         except precision.PrecisionUnavailable as exc:
             raise ModelUnavailable(f"CLIP_PRECISION: {exc}.") from None
+        except onnx_runtime.RuntimeUnavailable as exc:
+            raise ModelUnavailable(f"TEXT_RUNTIME: {exc}.") from None
         config = model.config
         self._dim = int(getattr(config, "projection_dim", 0) or 0)
         text_positions = getattr(
@@ -209,6 +223,7 @@ class ClipEncoder(InferenceModel):
             )
         self._tokenizer = tokenizer
         self._image_processor = image_processor
+        fp32_model = model
         model, self.precision = precision.settle(
             name=f"CLIP model {self.model_name}",
             requested=self.precision_setting,
@@ -219,6 +234,13 @@ class ClipEncoder(InferenceModel):
         )
         self._dtype = precision.dtype_of(self.precision.mode)
         precision.record("clip", self.precision)
+        self._text_tower, self.text_precision = _TorchTextTower(model, self.device), self.precision
+        if text_on_onnx:
+            settled = self._text_on_onnx(fp32_model, chosen)
+            if settled is not None:
+                self._text_tower, self.text_precision = settled
+                precision.record("clip_text", self.text_precision)
+        del fp32_model
         if not self._dim:  # a config without projection_dim: ask the model
             self._dim = int(self._run_images(model, [self._blank_pixels()], self._dtype).shape[-1])
         self._model = model  # last: its presence means "loaded" to other threads
@@ -236,8 +258,39 @@ class ClipEncoder(InferenceModel):
         dtype = precision.dtype_of("bf16") if _is_bf16(model) else None
         pixels = [self._preprocess(image) for image in precision.calibration_images()]
         images = self._run_images(model, pixels, dtype)
-        texts = self._run_texts(model, precision.CALIBRATION_PHRASES)
+        texts = self._run_texts(_TorchTextTower(model, self.device), precision.CALIBRATION_PHRASES)
         return np.concatenate([images, texts])
+
+    def _text_on_onnx(self, model: Any, chosen: str) -> tuple[Any, PrecisionReport] | None:
+        """The text tower on ONNX Runtime, checked against ``model`` (fp32) on the calibration
+        phrases; None when it cannot run there or disagrees (the torch tower stays)."""
+        phrases = precision.CALIBRATION_PHRASES
+        reference = self._run_texts(_TorchTextTower(model, self.device), phrases)
+        tokens = self._tokens(phrases[:2])
+        example = {name: tokens[name] for name in ("input_ids", "attention_mask")}
+
+        def build(mode: str) -> onnx_runtime.OnnxTower:
+            with onnx_runtime.export_dir(self.runtime_cache) as directory:
+                path = onnx_runtime.export(
+                    _text_module(model),
+                    example,
+                    mode=mode,
+                    tower="clip-text",
+                    model_key=self.model_key,
+                    revision=self.revision,
+                    cache_dir=directory,
+                )
+                return onnx_runtime.OnnxTower(path, threads=self.threads)
+
+        return onnx_runtime.settle(
+            name=f"CLIP text tower {self.model_name}",
+            requested=self.precision_setting,
+            chosen=chosen,
+            reference=reference,
+            build=build,
+            embed=lambda tower: self._run_texts(tower, phrases),
+            threshold=self.min_cosine,
+        )
 
     def _fetch(self) -> tuple[Any, Any, Any]:
         if self._local_dir is not None:
@@ -411,9 +464,9 @@ class ClipEncoder(InferenceModel):
     def encode_text_query(self, text: str) -> np.ndarray:
         """One shopper query as a unit vector, the same as ``encode_texts([text])[0]``.
 
-        The model itself answers, eagerly under ``torch.inference_mode`` (one code path for
-        queries and batches, whatever the precision): measured side by side against a
-        TorchScript trace and ``torch.compile`` in bench/query_runtime.py."""
+        The text tower's runtime answers (ONNX Runtime where it runs, torch otherwise: one code
+        path for queries and batches, whatever the precision), measured side by side against
+        eager torch, its int8 and ``torch.compile`` in bench/query_runtime.py."""
         return self.encode_texts([text])[0]
 
     def _tokens(self, texts: Sequence[str]) -> Any:
@@ -426,30 +479,58 @@ class ClipEncoder(InferenceModel):
                 return_tensors="pt",
             )
 
-    def _run_texts(self, model: Any, texts: Sequence[str]) -> np.ndarray:
-        import torch
-
-        outputs = []
-        with torch.inference_mode():
-            for start in range(0, len(texts), self.batch_size):
-                tokens = self._tokens(texts[start : start + self.batch_size])
-                features = _features(
-                    model.get_text_features(
-                        input_ids=tokens["input_ids"].to(self.device),
-                        attention_mask=tokens["attention_mask"].to(self.device),
-                    )
-                )
-                outputs.append(
-                    torch.nn.functional.normalize(features.float(), dim=-1).cpu().numpy()
-                )
+    def _run_texts(self, tower: Any, texts: Sequence[str]) -> np.ndarray:
+        outputs = [
+            tower(self._tokens(texts[start : start + self.batch_size]))
+            for start in range(0, len(texts), self.batch_size)
+        ]
         if not outputs:
             return np.empty((0, self._dim), dtype=np.float32)
-        return np.ascontiguousarray(np.concatenate(outputs), dtype=np.float32)
+        matrix = np.concatenate(outputs).astype(np.float32)
+        matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+        return np.ascontiguousarray(matrix)
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         """(n, dim) unit vectors; texts longer than the model's context are truncated."""
         self.load()
-        return self._run_texts(self._model, texts)
+        return self._run_texts(self._text_tower, texts)
+
+
+class _TorchTextTower:
+    """The CLIP model's own text tower, eager under ``inference_mode``."""
+
+    def __init__(self, model: Any, device: str) -> None:
+        self.model = model
+        self.device = device
+
+    def __call__(self, tokens: Any) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            features = _features(
+                self.model.get_text_features(
+                    input_ids=tokens["input_ids"].to(self.device),
+                    attention_mask=tokens["attention_mask"].to(self.device),
+                )
+            )
+        return features.float().cpu().numpy()
+
+
+def _text_module(model: Any) -> Any:
+    """The text tower as a module of (input_ids, attention_mask): what the ONNX export sees."""
+    import torch
+
+    class TextTower(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return _features(
+                self.model.get_text_features(input_ids=input_ids, attention_mask=attention_mask)
+            )
+
+    return TextTower()
 
 
 def _is_bf16(model: Any) -> bool:

@@ -180,8 +180,9 @@ class PrecisionReport:
     requested: str  # the setting
     chosen: str  # what auto (or the setting) asked for
     mode: str  # what runs: ``chosen``, or fp32 after a failed check
-    min_cosine: float | None  # against fp32 on the calibration batch; None for fp32
+    min_cosine: float | None  # against fp32 on the calibration batch; None for torch fp32
     reason: str = ""
+    runtime: str = "torch"  # or "onnxruntime" (search/encoding/onnx_runtime.py)
 
     @property
     def fell_back(self) -> bool:
@@ -191,6 +192,7 @@ class PrecisionReport:
         return {
             "requested": self.requested,
             "mode": self.mode,
+            "runtime": self.runtime,
             "min_cosine": None if self.min_cosine is None else round(self.min_cosine, 5),
             **({"fell_back_from": self.chosen, "reason": self.reason} if self.fell_back else {}),
         }

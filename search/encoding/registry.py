@@ -52,6 +52,8 @@ def _clip_from_settings(model_name: str, revision: str | None) -> ClipEncoder:
         threads=settings.TORCH_THREADS,
         batch_size=settings.EMBED_BATCH_SIZE,
         device=settings.CLIP_DEVICE,
+        text_runtime=settings.TEXT_RUNTIME,
+        runtime_cache=settings.ONNX_CACHE_DIR,
     )
 
 
@@ -65,6 +67,8 @@ def get_clip_encoder() -> ClipEncoder:
         settings.TORCH_THREADS,
         settings.EMBED_BATCH_SIZE,
         settings.CLIP_DEVICE,
+        settings.TEXT_RUNTIME,
+        settings.ONNX_CACHE_DIR,
     )
     return _for_settings(
         "clip", key, lambda: _clip_from_settings(settings.CLIP_MODEL, settings.CLIP_MODEL_REVISION)
@@ -86,7 +90,14 @@ def clip_encoder_for(model_name: str, revision: str) -> ClipEncoder:
 
 def get_text_encoder() -> TextEncoder:
     """The process's text encoder, built from settings.TEXT_MODEL (loaded on first use)."""
-    key = (settings.TEXT_MODEL, settings.TEXT_PRECISION, settings.PRECISION_MIN_COSINE)
+    key = (
+        settings.TEXT_MODEL,
+        settings.TEXT_PRECISION,
+        settings.PRECISION_MIN_COSINE,
+        settings.TEXT_RUNTIME,
+        settings.ONNX_CACHE_DIR,
+        settings.TORCH_THREADS,
+    )
     return _for_settings(
         "text",
         key,
@@ -94,6 +105,9 @@ def get_text_encoder() -> TextEncoder:
             settings.TEXT_MODEL,
             precision=settings.TEXT_PRECISION,
             min_cosine=settings.PRECISION_MIN_COSINE,
+            runtime=settings.TEXT_RUNTIME,
+            runtime_cache=settings.ONNX_CACHE_DIR,
+            threads=settings.TORCH_THREADS,
         ),
     )
 
@@ -131,14 +145,20 @@ def get_detector() -> ObjectDetector:
 
 
 def loaded_precisions() -> dict[str, PrecisionReport]:
-    """The precision of this process's loaded CLIP and text encoders ("clip", "text")."""
+    """The precision of this process's loaded CLIP and text encoders ("clip", "text"), and of
+    CLIP's text tower ("clip_text") when it runs on a runtime of its own (ONNX Runtime)."""
     with _lock:
         models = {role: model for role, (_, model) in _from_settings.items()}
-    return {
-        role: model.precision
-        for role, model in sorted(models.items())
-        if getattr(model, "precision", None) is not None
-    }
+    reports: dict[str, PrecisionReport] = {}
+    for role, model in sorted(models.items()):
+        report = getattr(model, "precision", None)
+        if report is None:
+            continue
+        reports[role] = report
+        text_report = getattr(model, "text_precision", None)
+        if text_report is not None and text_report is not report:
+            reports[f"{role}_text"] = text_report
+    return reports
 
 
 def forget_other_clip_encoders() -> None:

@@ -362,11 +362,18 @@ def connect_catalog_signals() -> None:
     def images_reindex_requested(sender, image_ids: list[int], **kwargs) -> None:
         record(Kind.IMAGE, image_ids)
 
+    # weak=False: these receivers are closures of this call; held weakly (the default) they
+    # died at the next garbage collection, and the web process (config.wsgi) recorded no index
+    # work for uploads at all (found by bench/ingest.py).
     uid = "search.index.outbox"
-    signals.product_changed.connect(product_changed, dispatch_uid=f"{uid}.product_changed")
-    signals.product_deleted.connect(product_deleted, dispatch_uid=f"{uid}.product_deleted")
-    signals.image_added.connect(image_changed, dispatch_uid=f"{uid}.image_added")
-    signals.image_deleted.connect(image_changed, dispatch_uid=f"{uid}.image_deleted")
+    signals.product_changed.connect(
+        product_changed, weak=False, dispatch_uid=f"{uid}.product_changed"
+    )
+    signals.product_deleted.connect(
+        product_deleted, weak=False, dispatch_uid=f"{uid}.product_deleted"
+    )
+    signals.image_added.connect(image_changed, weak=False, dispatch_uid=f"{uid}.image_added")
+    signals.image_deleted.connect(image_changed, weak=False, dispatch_uid=f"{uid}.image_deleted")
     signals.images_reindex_requested.connect(
-        images_reindex_requested, dispatch_uid=f"{uid}.images_reindex_requested"
+        images_reindex_requested, weak=False, dispatch_uid=f"{uid}.images_reindex_requested"
     )

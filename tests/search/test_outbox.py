@@ -49,6 +49,19 @@ def test_a_catalogue_change_records_its_work_in_its_own_transaction():
     assert rows() == {("product", product.pk): 3, ("image", image.pk): 1}
 
 
+def test_the_outbox_receivers_are_held_for_the_life_of_the_process():
+    # The receivers are closures of connect_catalog_signals: held weakly (Django's default)
+    # they died at the web process's next garbage collection, and uploads through the API
+    # recorded no index work at all (bench/ingest.py). Held strongly, the signal keeps the
+    # function itself rather than a weak reference to it.
+    from catalog import signals
+
+    for signal in (signals.product_changed, signals.image_added, signals.image_deleted):
+        held = {entry[0][0]: entry[1] for entry in signal.receivers}
+        receiver = next(value for key, value in held.items() if str(key).startswith("search."))
+        assert callable(receiver) and receiver.__qualname__.startswith("connect_catalog_signals")
+
+
 def test_edits_that_the_index_does_not_hold_record_nothing():
     product = new_product()
     IndexChange.objects.all().delete()

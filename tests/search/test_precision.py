@@ -149,7 +149,12 @@ def test_readyz_metrics_and_index_status_show_the_precision(clip_settings, clien
 
     # then /readyz, /metrics and index_status say so, with the measured cosine
     details = client.get("/readyz").json()["details"]["encoders"]
-    assert details["clip"] == {"requested": "int8", "mode": "int8", "min_cosine": cosine}
+    assert details["clip"] == {
+        "requested": "int8",
+        "mode": "int8",
+        "runtime": "torch",
+        "min_cosine": cosine,
+    }
     metrics = client.get("/metrics").content.decode()
     assert 'visual_search_encoder_precision_mode{mode="int8",tower="clip"} 1.0' in metrics
     assert 'visual_search_encoder_precision_min_cosine{tower="clip"}' in metrics

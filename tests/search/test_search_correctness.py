@@ -250,3 +250,47 @@ def test_bf16_and_int8_queries_retrieve_fp32s_top_10(vector_catalogue, clip_sett
         assert set(surely_in) <= set(ids)
         assert all(score[pid] >= ranked[9][1] - slack for pid in ids)
         assert len(surely_in) >= 5  # the check has teeth: most of the ten are no tie
+
+
+@pytest.mark.slow
+def test_text_queries_on_onnx_runtime_retrieve_eagers_top_10(
+    vector_catalogue, clip_settings, onnx_cache
+):
+    """The text tower on ONNX Runtime (TEXT_RUNTIME) searches the catalogue that the torch
+    model indexed: the same top 10 as eager fp32 queries. (int8 on ONNX Runtime moves the
+    tiny model's queries too far for a sharp top-10 check here; its cosine check at load is
+    tests/search/test_onnx_runtime.py's.)"""
+    from search.encoding.registry import get_clip_encoder, reset_encoders
+
+    rows, fp32 = vector_catalogue
+    texts = ("red shoe", "small leather bag", "a hat")
+    expected = list(fp32.encode_texts(texts))
+
+    # given the server's CLIP text tower on ONNX Runtime
+    clip_settings.TEXT_RUNTIME = "onnx"
+    clip_settings.ONNX_CACHE_DIR = onnx_cache
+    reset_encoders()
+    other = get_clip_encoder()
+    other.load()
+    assert other.text_precision is not None and other.text_precision.runtime == "onnxruntime"
+
+    # when the same words are searched
+    client = APIClient()
+    found = []
+    for text in texts:
+        body = {"text": text, "limit": 10, "weights": {"image": 1, "text": 0, "keywords": 0}}
+        response = client.post("/api/v1/search/", body, format="json")
+        found.append([row["product_id"] for row in response.json()["results"]])
+
+    # then the results are eager fp32's top 10, ties within the query's move either way
+    queries = list(other.encode_texts(texts))
+    assert min(float(a @ b) for a, b in zip(queries, expected, strict=True)) >= 0.99
+    for ids, query, reference in zip(found, queries, expected, strict=True):
+        ranked = brute_force(rows, reference, lambda p: True)
+        score = dict(ranked)
+        slack = 2 * float(np.linalg.norm(query - reference)) + 1e-4
+        assert len(ids) == 10
+        assert all(score[a] >= score[b] - slack for a, b in itertools.pairwise(ids))
+        surely_in = [pid for pid, s in ranked[:10] if s > ranked[10][1] + slack]
+        assert set(surely_in) <= set(ids)
+        assert len(surely_in) >= 5
