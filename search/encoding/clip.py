@@ -269,18 +269,15 @@ class ClipEncoder(InferenceModel):
         tokens = self._tokens(phrases[:2])
         example = {name: tokens[name] for name in ("input_ids", "attention_mask")}
 
-        def build(mode: str) -> onnx_runtime.OnnxTower:
-            with onnx_runtime.export_dir(self.runtime_cache) as directory:
-                path = onnx_runtime.export(
-                    _text_module(model),
-                    example,
-                    mode=mode,
-                    tower="clip-text",
-                    model_key=self.model_key,
-                    revision=self.revision,
-                    cache_dir=directory,
-                )
-                return onnx_runtime.OnnxTower(path, threads=self.threads)
+        build = onnx_runtime.builder(
+            _text_module(model),
+            example,
+            tower="clip-text",
+            model_key=self.model_key,
+            revision=self.revision,
+            cache_dir=self.runtime_cache,
+            threads=self.threads,
+        )
 
         return onnx_runtime.settle(
             name=f"CLIP text tower {self.model_name}",

@@ -205,6 +205,35 @@ def export_dir(configured: Path | None) -> Iterator[Path]:
         yield Path(directory)
 
 
+def builder(
+    module: Any,
+    example: Mapping[str, Any],
+    *,
+    tower: str,
+    model_key: str,
+    revision: str,
+    cache_dir: Path | None,
+    threads: int,
+) -> Callable[[str], OnnxTower]:
+    """What ``settle`` calls per mode: the tower exported (or taken from the cache) in that
+    mode, as a session."""
+
+    def build(mode: str) -> OnnxTower:
+        with export_dir(cache_dir) as directory:
+            path = export(
+                module,
+                example,
+                mode=mode,
+                tower=tower,
+                model_key=model_key,
+                revision=revision,
+                cache_dir=directory,
+            )
+            return OnnxTower(path, threads=threads)
+
+    return build
+
+
 def settle(
     *,
     name: str,

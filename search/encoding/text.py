@@ -138,18 +138,15 @@ class TextEncoder(InferenceModel):
         reference = self._run(_TorchTower(model), phrases, 64)
         module, example = _sentence_module(model, self._preprocess(list(phrases[:2])))
 
-        def build(mode: str) -> onnx_runtime.OnnxTower:
-            with onnx_runtime.export_dir(self.runtime_cache) as directory:
-                path = onnx_runtime.export(
-                    module,
-                    example,
-                    mode=mode,
-                    tower="text",
-                    model_key=self.model_key,
-                    revision=self.revision,
-                    cache_dir=directory,
-                )
-                return onnx_runtime.OnnxTower(path, threads=self.threads)
+        build = onnx_runtime.builder(
+            module,
+            example,
+            tower="text",
+            model_key=self.model_key,
+            revision=self.revision,
+            cache_dir=self.runtime_cache,
+            threads=self.threads,
+        )
 
         return onnx_runtime.settle(
             name=name,
